@@ -1,0 +1,166 @@
+"""Graph-wide machinery: the recording switch, topological order, the backward loop."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ContextDecorator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from autograd.value import Value
+
+__all__ = [
+    "no_grad", "enable_grad", "is_grad_enabled", "topological_order", "backward", "zero_grad",
+    "AnomalyError",
+]
+
+
+class _State:
+    """Process-wide switches read on every op (not thread-local, like micrograd's globals)."""
+
+    grad_enabled = True
+    anomaly = False
+
+
+STATE = _State()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AnomalyError(FloatingPointError):
+    """A NaN or infinity appeared while `detect_anomaly` was on."""
+
+
+class _GradMode(ContextDecorator):
+    """Sets `STATE.grad_enabled` inside a ``with`` block or a decorated function."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._saved: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._saved.append(STATE.grad_enabled)
+        STATE.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.grad_enabled = self._saved.pop()
+
+    def __call__(self, func: F) -> F:  # type: ignore[override]
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            with _GradMode(self.enabled):
+                return func(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+
+def no_grad() -> _GradMode:
+    """Context manager and decorator: ops inside record no graph (like ``torch.no_grad``)."""
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Context manager and decorator: turn recording back on inside a `no_grad` block."""
+    return _GradMode(True)
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops currently record a graph."""
+    return STATE.grad_enabled
+
+
+def topological_order(root: Value, *, include_leaves: bool = True) -> list[Value]:
+    """Every node `root` depends on, each after all of its parents; `root` comes last.
+
+    Iterative depth-first search, so a chain of a million nodes needs no recursion.
+    The backward pass visits this list in reverse.
+    """
+    order: list[Value] = []
+    visited = {root}
+    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root.parents))]
+    push, pop, mark = stack.append, stack.pop, visited.add
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if (include_leaves or parent.parents) and parent not in visited:
+                mark(parent)
+                push((parent, iter(parent.parents)))
+                break
+        else:
+            pop()
+            order.append(node)
+    return order
+
+
+def backward(root: Value, grad: float = 1.0) -> None:
+    """Reverse-mode chain rule from `root`, seeded with d(root)/d(root) = `grad`.
+
+    Leaves accumulate (a second call adds the same gradients again, like PyTorch);
+    every interior node's ``grad`` is reset, so it shows this pass's gradient only.
+    """
+    if isinstance(grad, bool) or not isinstance(grad, (int, float)):
+        grad = _as_float(grad)
+    if not root.parents:
+        root.grad += float(grad)
+        return
+    interior = topological_order(root, include_leaves=False)
+    for node in interior:
+        node.grad = 0.0
+    root.grad = float(grad)
+    if STATE.anomaly:
+        _backward_checked(interior)
+        return
+    for node in reversed(interior):
+        g = node.grad
+        for parent, local in zip(node.parents, node.local_grads):
+            parent.grad += local * g
+
+
+def _backward_checked(interior: list[Value]) -> None:
+    """The backward loop of anomaly mode: names the first non-finite gradient."""
+    for node in reversed(interior):
+        g = node.grad
+        for position, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+            contribution = local * g
+            if not all_finite(contribution):
+                from autograd.anomaly import describe_node
+
+                raise AnomalyError(
+                    f"non-finite gradient {contribution!r} flowing into input {position} of "
+                    f"{describe_node(node)}: upstream gradient {g!r} * local derivative "
+                    f"{local!r}"
+                )
+            parent.grad += contribution
+
+
+def all_finite(x: Any) -> bool:
+    """True if `x` (a float, or an array of a Tensor graph) holds no NaN or infinity."""
+    if type(x) is float:
+        return math.isfinite(x)
+    import numpy as np
+
+    return bool(np.all(np.isfinite(x)))
+
+
+def _as_float(x: object) -> float:
+    try:
+        import numpy as np
+
+        if isinstance(x, np.generic) and np.isrealobj(x):
+            return float(x)  # type: ignore[arg-type]
+    except ImportError:  # pragma: no cover
+        pass
+    raise TypeError(f"backward(grad=...) needs a real number, got {type(x).__name__}")
+
+
+def zero_grad(values: Value | Iterable[Value]) -> None:
+    """Set ``grad = 0`` on a list of values, or on every node of the graph of one value."""
+    from autograd.value import Value
+
+    nodes = topological_order(values) if isinstance(values, Value) else values
+    for v in nodes:
+        if not isinstance(v, Value):
+            raise TypeError(f"zero_grad expects Values, got {type(v).__name__}")
+        v.grad = 0.0

@@ -1,0 +1,254 @@
+"""`Value`: a scalar node of a computation graph."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Union
+
+from autograd import graph
+from autograd.graph import STATE
+from autograd.ops import OPS, Op
+
+__all__ = ["Value", "apply", "as_value"]
+
+Scalar = int | float
+Operand = Union["Value", int, float]
+
+
+def _to_float(data: object, what: str = "Value") -> float:
+    if type(data) is float:
+        return data
+    if isinstance(data, numbers.Real) and not isinstance(data, Value):
+        return float(data)
+    raise TypeError(f"{what} needs a real number (int, float or NumPy scalar), got "
+                    f"{type(data).__name__}: {data!r:.60}")
+
+
+class Value:
+    """A scalar that remembers how it was computed.
+
+    ``data`` is its value, ``grad`` the derivative of the last `backward` root with
+    respect to it.  A value made by an op also keeps ``op`` (its entry in the op
+    table), its ``parents`` in argument order, and ``local_grads``: d(self)/d(parent)
+    for each parent, computed once at forward time.  Nodes hold no closures, so a
+    graph forms no reference cycles and is freed as soon as its root is dropped.
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads", "params", "origin",
+                 "__weakref__")
+
+    data: float
+    grad: float
+    label: str
+    op: Op | None
+    parents: tuple[Value, ...]
+    local_grads: tuple[float, ...]
+    params: tuple[float, ...]
+    origin: str | None
+
+    def __init__(self, data: Scalar, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, got {type(label).__name__}")
+        self.data = _to_float(data)
+        self.grad = 0.0
+        self.label = label
+        self.op = None
+        self.parents = ()
+        self.local_grads = ()
+        self.params = ()
+        self.origin = None
+
+    # -- graph queries -------------------------------------------------------------------
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a value made by the user (or a constant), not by an op."""
+        return not self.parents
+
+    def backward(self, grad: float = 1.0) -> None:
+        """Fill ``grad`` of every node this value depends on (see `autograd.backward`)."""
+        graph.backward(self, grad)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and label, cut off from this graph."""
+        return Value(self.data, self.label)
+
+    def zero_grad(self) -> None:
+        """Set ``grad = 0`` on every node of this value's graph."""
+        graph.zero_grad(self)
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- arithmetic ----------------------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        return _binary(_ADD, self, other, False)
+
+    def __radd__(self, other: Operand) -> Value:
+        return _binary(_ADD, self, other, True)
+
+    def __sub__(self, other: Operand) -> Value:
+        return _binary(_SUB, self, other, False)
+
+    def __rsub__(self, other: Operand) -> Value:
+        return _binary(_SUB, self, other, True)
+
+    def __mul__(self, other: Operand) -> Value:
+        return _binary(_MUL, self, other, False)
+
+    def __rmul__(self, other: Operand) -> Value:
+        return _binary(_MUL, self, other, True)
+
+    def __truediv__(self, other: Operand) -> Value:
+        return _binary(_DIV, self, other, False)
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        return _binary(_DIV, self, other, True)
+
+    def __pow__(self, exponent: Operand) -> Value:
+        """``x**2`` treats 2 as a constant; ``x**y`` with a Value y differentiates both."""
+        if isinstance(exponent, Value):
+            return apply(_POW, (self, exponent))
+        if isinstance(exponent, numbers.Real):
+            return apply(_POWC, (self,), (float(exponent),))
+        return NotImplemented
+
+    def __rpow__(self, base: Operand) -> Value:
+        return _binary(_POW, self, base, True)
+
+    def __neg__(self) -> Value:
+        return apply(_NEG, (self,))
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return apply(OPS["abs"], (self,))
+
+    # Comparisons look at ``data`` only; ``==`` stays identity so Values can be set members.
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _data(other)
+
+    __hash__ = object.__hash__
+
+    # -- functions -----------------------------------------------------------------------
+
+    def abs(self) -> Value:
+        """|x|; subgradient 0 at x = 0."""
+        return apply(OPS["abs"], (self,))
+
+    def exp(self) -> Value:
+        """e**x (inf on overflow)."""
+        return apply(OPS["exp"], (self,))
+
+    def log(self) -> Value:
+        """Natural log; log(0) = -inf, log(x < 0) = nan."""
+        return apply(OPS["log"], (self,))
+
+    def sqrt(self) -> Value:
+        """Square root; nan below 0."""
+        return apply(OPS["sqrt"], (self,))
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return apply(OPS["tanh"], (self,))
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e**-x), computed without overflow for any x."""
+        return apply(OPS["sigmoid"], (self,))
+
+    def relu(self) -> Value:
+        """max(x, 0); subgradient 0 at x = 0."""
+        return apply(OPS["relu"], (self,))
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """x for x > 0, slope*x otherwise; subgradient `slope` at x = 0."""
+        return apply(OPS["leaky_relu"], (self,), (_to_float(slope, "slope"),))
+
+    def softplus(self) -> Value:
+        """log(1 + e**x), computed without overflow for any x."""
+        return apply(OPS["softplus"], (self,))
+
+    def sin(self) -> Value:
+        """Sine."""
+        return apply(OPS["sin"], (self,))
+
+    def cos(self) -> Value:
+        """Cosine."""
+        return apply(OPS["cos"], (self,))
+
+
+_ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
+_POW, _POWC, _NEG = OPS["pow"], OPS["powc"], OPS["neg"]
+
+
+def _data(x: Operand) -> float:
+    return x.data if isinstance(x, Value) else _to_float(x, "comparison")
+
+
+def as_value(x: Operand) -> Value:
+    """`x` itself if it is a Value, else a new constant leaf holding it."""
+    return x if isinstance(x, Value) else Value(x)
+
+
+def _binary(op: Op, value: Value, other: object, reflected: bool) -> Value:
+    if not isinstance(other, Value):
+        if not isinstance(other, numbers.Real):
+            return NotImplemented
+        other = Value(other)
+    return apply(op, (other, value) if reflected else (value, other))
+
+
+def apply(
+    op: Op,
+    inputs: Sequence[Value],
+    params: tuple[float, ...] = (),
+    datas: Sequence[float] | None = None,
+) -> Value:
+    """Run `op` on `inputs`: the new node's data, and (when recording) its graph links.
+
+    `datas`, when given, must equal ``[v.data for v in inputs]``: a layer that feeds
+    the same weights to many samples reads them once.
+    """
+    if datas is None:
+        datas = [v.data for v in inputs]
+    out = op.forward(*datas, *params) if params else op.forward(*datas)
+    node = _new_value(Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    node.origin = None
+    node.params = params
+    if STATE.grad_enabled:
+        node.op = op
+        node.parents = inputs if type(inputs) is tuple else tuple(inputs)
+        node.local_grads = (
+            op.local_grads(out, *datas, *params) if params else op.local_grads(out, *datas)
+        )
+        if STATE.anomaly:
+            from autograd.anomaly import check_forward
+
+            check_forward(node)
+    else:
+        node.op = None
+        node.parents = ()
+        node.local_grads = ()
+    return node
+
+
+_new_value = object.__new__
