@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from autograd.value import Value
 
 __all__ = [
-    "no_grad", "enable_grad", "is_grad_enabled", "topological_order", "backward", "zero_grad",
+    "no_grad", "enable_grad", "is_grad_enabled", "topological_order", "backward", "run_backward",
+    "zero_grad",
     "AnomalyError",
 ]
 
@@ -102,13 +103,23 @@ def backward(root: Value, grad: float = 1.0) -> None:
     """
     if isinstance(grad, bool) or not isinstance(grad, (int, float)):
         grad = _as_float(grad)
+    run_backward(root, float(grad))
+
+
+def run_backward(root: Any, seed: Any) -> None:
+    """The backward loop itself, for any node type with ``parents``/``local_grads``/``grad``.
+
+    `seed` is already validated: a float for a `Value`, an array for a `Tensor`.
+    Each ``local`` must support ``local * upstream`` giving the contribution to its
+    parent: a float for scalars, a vector-Jacobian product object for arrays.
+    """
     if not root.parents:
-        root.grad += float(grad)
+        root.grad += seed
         return
     interior = topological_order(root, include_leaves=False)
     for node in interior:
         node.grad = 0.0
-    root.grad = float(grad)
+    root.grad = seed
     if STATE.anomaly:
         _backward_checked(interior)
         return
