@@ -40,12 +40,13 @@ from autograd.graph import (
     zero_grad,
 )
 from autograd.ops import OPS, Op
+from autograd.tensor import Tensor
 from autograd.value import Value, apply, as_value
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Value", "Op", "OPS", "apply", "as_value",
+    "Value", "Op", "OPS", "apply", "as_value", "Tensor",
     "backward", "topological_order", "zero_grad", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "AnomalyError",
     "gradcheck", "central_difference", "GradcheckError", "GradcheckReport",

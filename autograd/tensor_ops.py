@@ -1,0 +1,625 @@
+"""The Tensor op table: each array operation's forward, its vector-Jacobian products, and
+their formulas as text, stated once.
+
+This is the array counterpart of `autograd.ops`, and uses the same `Op` entry type
+(through the `TensorOp` subclass), so the renderer and the stepper read both tables
+the same way.  An entry's conventions:
+
+* ``forward(*arrays, *params) -> ndarray`` computes the output.
+* ``local_grads(out, *arrays, *params)`` returns, for every input, a *vector-Jacobian
+  product* object ``vjp`` (a `VJP`): ``vjp * g`` turns the gradient ``g`` of the loss
+  with respect to the output into the input's share of the gradient, in the input's
+  shape.  That is what the backward loop does with every local, so `Value` and
+  `Tensor` graphs share one loop (`autograd.graph.run_backward`).
+* ``derivatives`` state each VJP as text in terms of ``g`` (the upstream gradient),
+  ``out`` (the op's result), the ``input_names`` and ``params``:
+  ``TensorOp.formula`` gives e.g. ``d(A@B)/dA: g @ B.T``.
+* ``check(*arrays, *params) -> params`` runs before the forward: it raises `ShapeError`
+  naming the op and the shapes, and returns the params normalized (e.g. axes).
+
+Broadcasting follows NumPy.  Where an input was broadcast, its gradient is summed back
+over the broadcast axes; the formulas write that ``sum_to(x, a.shape)``.
+
+Floating-point semantics match the scalar table: IEEE results (``log(0) = -inf``,
+``exp(1000) = inf``), no exceptions and no NumPy warnings; subgradients at kinks follow
+PyTorch (``relu'(0) = 0``, ``abs'(0) = 0``, ``leaky_relu'(0) = slope``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autograd.ops import Op, _short
+
+__all__ = [
+    "TensorOp", "TENSOR_OPS", "get_tensor_op", "ShapeError", "VJP", "NO_GRAD", "SumTo",
+    "Elementwise", "MatmulVJP", "ReduceVJP", "ReshapeVJP", "TransposeVJP", "LogSoftmaxVJP",
+    "sum_to", "normalize_axis",
+]
+
+Array = np.ndarray
+Axis = int | tuple[int, ...] | None
+
+
+class ShapeError(ValueError):
+    """Operand shapes (or an axis, or a target) that an op cannot take."""
+
+
+# -- vector-Jacobian products -------------------------------------------------------------
+
+
+def sum_to(g: Array, shape: tuple[int, ...]) -> Array:
+    """Sum `g` over the axes that broadcasting added or stretched, giving `shape`."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    return g
+
+
+def _describe(x: object) -> str:
+    if isinstance(x, np.ndarray):
+        return f"array{x.shape}"
+    return repr(x)
+
+
+class VJP:
+    """A local derivative of an array op: ``vjp * g`` is the input's gradient share."""
+
+    __slots__ = ()
+
+    def __mul__(self, g: Array) -> Array | float:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+
+class _NoGrad(VJP):
+    """The local of an input that needs no gradient (a constant): contributes 0.0."""
+
+    __slots__ = ()
+
+    def __mul__(self, g: Array) -> float:
+        return 0.0
+
+    def __repr__(self) -> str:
+        return "NO_GRAD"
+
+
+#: the local stored for inputs that do not require a gradient
+NO_GRAD = _NoGrad()
+
+
+class SumTo(VJP):
+    """``sign * g``, summed over broadcast axes to the input's shape (add, sub)."""
+
+    __slots__ = ("shape", "negate")
+
+    def __init__(self, shape: tuple[int, ...], negate: bool = False) -> None:
+        self.shape = shape
+        self.negate = negate
+
+    def __mul__(self, g: Array) -> Array:
+        g = sum_to(g, self.shape)
+        return -g if self.negate else g
+
+    def __repr__(self) -> str:
+        return f"SumTo({'-' if self.negate else ''}g -> {self.shape})"
+
+
+class Elementwise(VJP):
+    """``derivative * g`` (elementwise), summed over broadcast axes to the input's shape."""
+
+    __slots__ = ("derivative", "shape")
+
+    def __init__(self, derivative: Array | float, shape: tuple[int, ...]) -> None:
+        self.derivative = derivative
+        self.shape = shape
+
+    def __mul__(self, g: Array) -> Array:
+        return sum_to(self.derivative * g, self.shape)
+
+    def __repr__(self) -> str:
+        return f"Elementwise({_describe(self.derivative)} * g -> {self.shape})"
+
+
+class MatmulVJP(VJP):
+    """For ``out = A @ B``: ``g @ B.T`` (side 0) or ``A.T @ g`` (side 1), NumPy matmul rules."""
+
+    __slots__ = ("other", "side", "shape")
+
+    def __init__(self, other: Array, side: int, shape: tuple[int, ...]) -> None:
+        self.other = other
+        self.side = side
+        self.shape = shape
+
+    def __mul__(self, g: Array) -> Array:
+        other = self.other
+        if other.ndim == 2 and len(self.shape) == 2:  # the MLP case, without reshaping
+            return g @ other.T if self.side == 0 else other.T @ g
+        # General case: promote 1-D operands to matrices as np.matmul does, then undo.
+        if self.side == 0:
+            a_shape, b = self.shape, other
+            a2 = (1, *a_shape) if len(a_shape) == 1 else a_shape
+            b2 = b[:, None] if b.ndim == 1 else b
+            g2 = g
+            if len(a_shape) == 1:
+                g2 = np.expand_dims(g2, -2 if b.ndim > 1 else (-1, -2))
+            elif b.ndim == 1:
+                g2 = np.expand_dims(g2, -1)
+            return sum_to(g2 @ np.swapaxes(b2, -1, -2), a2).reshape(a_shape)
+        a, b_shape = other, self.shape
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = (*b_shape, 1) if len(b_shape) == 1 else b_shape
+        g2 = g
+        if len(b_shape) == 1:
+            g2 = np.expand_dims(g2, -1 if a.ndim > 1 else (-1, -2))
+        elif a.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        return sum_to(np.swapaxes(a2, -1, -2) @ g2, b2).reshape(b_shape)
+
+    def __repr__(self) -> str:
+        which = "g @ B.T" if self.side == 0 else "A.T @ g"
+        return f"MatmulVJP({which}, {'B' if self.side == 0 else 'A'}={_describe(self.other)})"
+
+
+class ReduceVJP(VJP):
+    """For ``sum``/``mean`` over `axis`: ``g`` broadcast back to the input's shape (times 1/n)."""
+
+    __slots__ = ("shape", "axis", "keepdims", "scale")
+
+    def __init__(self, shape: tuple[int, ...], axis: tuple[int, ...], keepdims: bool,
+                 scale: float = 1.0) -> None:
+        self.shape = shape
+        self.axis = axis
+        self.keepdims = keepdims
+        self.scale = scale
+
+    def __mul__(self, g: Array) -> Array:
+        if not self.keepdims:
+            g = np.expand_dims(g, self.axis)
+        if self.scale != 1.0:
+            g = g * self.scale
+        return np.broadcast_to(g, self.shape)
+
+    def __repr__(self) -> str:
+        scale = "" if self.scale == 1.0 else f" * {self.scale:g}"
+        return f"ReduceVJP(g{scale} broadcast over axes {self.axis} -> {self.shape})"
+
+
+class ReshapeVJP(VJP):
+    """For ``reshape``: ``g`` reshaped back to the input's shape."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def __mul__(self, g: Array) -> Array:
+        return g.reshape(self.shape)
+
+    def __repr__(self) -> str:
+        return f"ReshapeVJP(g -> {self.shape})"
+
+
+class TransposeVJP(VJP):
+    """For ``transpose(axes)``: ``g`` transposed by the inverse permutation."""
+
+    __slots__ = ("inverse",)
+
+    def __init__(self, axes: tuple[int, ...]) -> None:
+        self.inverse = tuple(int(i) for i in np.argsort(axes))
+
+    def __mul__(self, g: Array) -> Array:
+        return g.transpose(self.inverse)
+
+    def __repr__(self) -> str:
+        return f"TransposeVJP(g.transpose{self.inverse})"
+
+
+class LogSoftmaxVJP(VJP):
+    """For ``log_softmax`` over `axis`: ``g - softmax * sum(g, axis)``."""
+
+    __slots__ = ("softmax", "axis")
+
+    def __init__(self, softmax: Array, axis: int) -> None:
+        self.softmax = softmax
+        self.axis = axis
+
+    def __mul__(self, g: Array) -> Array:
+        return g - self.softmax * g.sum(axis=self.axis, keepdims=True)
+
+    def __repr__(self) -> str:
+        return (f"LogSoftmaxVJP(g - softmax * sum(g, axis={self.axis}), "
+                f"softmax={_describe(self.softmax)})")
+
+
+# -- the entry type -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TensorOp(Op):
+    """An `Op` over arrays: locals are `VJP` objects, formulas are stated in terms of ``g``.
+
+    ``check(*arrays, *params)`` validates shapes and params before the forward runs and
+    returns the params normalized.
+    """
+
+    check: Callable[..., tuple[Any, ...]] | None = None
+
+    def formula(self, index: int, n_inputs: int, params: Sequence[Any] = ()) -> str:
+        """The VJP statement for input `index`, e.g. ``d(A@B)/dA: g @ B.T``.
+
+        Real-valued params (``slope``, ``n``) are written in; others (axes, shapes,
+        targets) keep their names.
+        """
+        expr = self.expression
+        deriv = self.derivative(index, n_inputs)
+        for pname, pvalue in zip(self.params, params):
+            if isinstance(pvalue, numbers.Real) and not isinstance(pvalue, bool):
+                expr = expr.replace(pname, _short(float(pvalue)))
+                deriv = deriv.replace(pname, _short(float(pvalue)))
+        return f"d({expr})/d{self.input_name(index, n_inputs)}: {deriv}"
+
+
+# -- checks -------------------------------------------------------------------------------
+
+
+def _check_broadcast(name: str) -> Callable[[Array, Array], tuple[()]]:
+    def check(a: Array, b: Array) -> tuple[()]:
+        sa, sb = a.shape, b.shape
+        if sa != sb:
+            for x, y in zip(reversed(sa), reversed(sb)):
+                if x != y and x != 1 and y != 1:
+                    raise ShapeError(
+                        f"{name}: shapes {sa} and {sb} cannot be broadcast together "
+                        f"(dimension {x} vs {y})"
+                    )
+        return ()
+
+    return check
+
+
+def _check_matmul(a: Array, b: Array) -> tuple[()]:
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: shapes {a.shape} and {b.shape}: both operands need at least "
+                         f"one dimension (use * to multiply by a scalar)")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    if inner_a != inner_b:
+        where = "rows" if b.ndim >= 2 else "elements"
+        raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: A has "
+                         f"{inner_a} columns but B has {inner_b} {where}")
+    if a.ndim > 2 and b.ndim > 2:
+        _check_broadcast("matmul (batch dimensions)")(
+            np.empty(a.shape[:-2], dtype=bool), np.empty(b.shape[:-2], dtype=bool))
+    return ()
+
+
+def normalize_axis(axis: Axis, ndim: int, name: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """`axis` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, numbers.Integral) else axis
+    if not isinstance(axes, (tuple, list)) or not all(
+        isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in axes
+    ):
+        raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
+    out = []
+    for i in axes:
+        if not -ndim <= i < ndim:
+            raise ShapeError(f"{name}: axis {i} is out of range for shape {shape}")
+        out.append(int(i) % ndim)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{name}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def _check_reduce(name: str) -> Callable[..., tuple[tuple[int, ...], bool]]:
+    def check(a: Array, axis: Axis, keepdims: bool) -> tuple[tuple[int, ...], bool]:
+        return normalize_axis(axis, a.ndim, name, a.shape), bool(keepdims)
+
+    return check
+
+
+def _check_reshape(a: Array, shape: tuple[int, ...]) -> tuple[tuple[int, ...]]:
+    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape):
+        raise TypeError(f"reshape: the new shape must be ints, got {shape!r}")
+    try:
+        new = np.empty(a.shape, dtype=bool).reshape(shape).shape
+    except ValueError:
+        raise ShapeError(f"reshape: cannot reshape shape {a.shape} ({a.size} elements) "
+                         f"to {tuple(shape)}") from None
+    return (new,)
+
+
+def _check_real_param(name: str, what: str) -> Callable[[Array, float], tuple[float]]:
+    def check(a: Array, value: float) -> tuple[float]:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name}: the {what} must be a real number, got "
+                            f"{type(value).__name__}")
+        # A Python float keeps float32 data float32 (a NumPy float64 scalar would promote).
+        return (float(value),)
+
+    return check
+
+
+def _check_transpose(a: Array, axes: tuple[int, ...] | None) -> tuple[tuple[int, ...]]:
+    if axes is None or len(axes) == 0:
+        return (tuple(range(a.ndim))[::-1],)
+    if not all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in axes):
+        raise TypeError(f"transpose: axes must be ints, got {tuple(axes)!r}")
+    if sorted(int(i) % a.ndim if -a.ndim <= i < a.ndim else -1 for i in axes) != list(
+        range(a.ndim)
+    ):
+        raise ShapeError(f"transpose: axes {tuple(axes)} are not a permutation of the "
+                         f"{a.ndim} axes of shape {a.shape}")
+    return (tuple(int(i) % a.ndim for i in axes),)
+
+
+def _check_softmax_axis(name: str) -> Callable[[Array, int], tuple[int]]:
+    def check(a: Array, axis: int) -> tuple[int]:
+        if a.ndim == 0:
+            raise ShapeError(f"{name}: needs at least one dimension, got shape {a.shape}")
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise TypeError(f"{name}: axis must be an int, got {axis!r}")
+        return (normalize_axis(int(axis), a.ndim, name, a.shape)[0],)
+
+    return check
+
+
+def _check_cross_entropy(z: Array, targets: Any, reduction: str) -> tuple[Array, str]:
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean' or 'sum', got {reduction!r}")
+    if z.ndim == 0:
+        raise ShapeError("cross_entropy: logits need a class axis (the last one), got shape ()")
+    t = np.asarray(targets)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype "
+                        f"{t.dtype}")
+    if t.shape != z.shape[:-1]:
+        raise ShapeError(f"cross_entropy: logits of shape {z.shape} need targets of shape "
+                         f"{z.shape[:-1]} (one class index per row), got shape {t.shape}")
+    n_classes = z.shape[-1]
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
+        bad = t[(t < 0) | (t >= n_classes)].flat[0]
+        raise ValueError(f"cross_entropy: target {bad} out of range for {n_classes} classes")
+    return t.astype(np.intp, copy=False), reduction
+
+
+# -- forward functions and locals ---------------------------------------------------------
+
+_IGNORE = {"all": "ignore"}
+
+
+def _div(a: Array, b: Array) -> Array:
+    with np.errstate(**_IGNORE):
+        return a / b
+
+
+def _div_grads(out: Array, a: Array, b: Array) -> tuple[VJP, VJP]:
+    with np.errstate(**_IGNORE):
+        return Elementwise(1.0 / b, a.shape), Elementwise(-out / b, b.shape)
+
+
+def _pow(a: Array, b: Array) -> Array:
+    with np.errstate(**_IGNORE):
+        return a**b
+
+
+def _pow_grads(out: Array, a: Array, b: Array) -> tuple[VJP, VJP]:
+    with np.errstate(**_IGNORE):
+        da = b * a ** (b - 1.0)
+        # d/db a**b = a**b log a; where out is 0 (a = 0, b > 0) the limit is 0, as in the
+        # scalar table.
+        db = np.where(out != 0.0, out * np.log(np.where(out != 0.0, a, 1.0)), 0.0)
+    return Elementwise(da, a.shape), Elementwise(db.astype(out.dtype, copy=False), b.shape)
+
+
+def _powc(a: Array, n: float) -> Array:
+    with np.errstate(**_IGNORE):
+        return a**n
+
+
+def _powc_grads(out: Array, a: Array, n: float) -> tuple[VJP]:
+    if n == 0.0:
+        return (Elementwise(np.zeros_like(a), a.shape),)
+    if n == 2.0:
+        return (Elementwise(2.0 * a, a.shape),)
+    with np.errstate(**_IGNORE):
+        return (Elementwise(n * a ** (n - 1.0), a.shape),)
+
+
+def _exp(a: Array) -> Array:
+    with np.errstate(**_IGNORE):
+        return np.exp(a)
+
+
+def _log(a: Array) -> Array:
+    with np.errstate(**_IGNORE):
+        return np.log(a)
+
+
+def _log_grads(out: Array, a: Array) -> tuple[VJP]:
+    with np.errstate(**_IGNORE):
+        return (Elementwise(1.0 / a, a.shape),)
+
+
+def _sqrt(a: Array) -> Array:
+    with np.errstate(**_IGNORE):
+        return np.sqrt(a)
+
+
+def _sqrt_grads(out: Array, a: Array) -> tuple[VJP]:
+    with np.errstate(**_IGNORE):
+        return (Elementwise(0.5 / out, a.shape),)
+
+
+def _sigmoid(a: Array) -> Array:
+    # exp only ever sees -|a|, so nothing overflows: for a >= 0, 1/(1+e^-a); else e^a/(1+e^a).
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0, e) / (1.0 + e)
+
+
+def _softplus(a: Array) -> Array:
+    # log(1 + e^a) = max(a, 0) + log1p(e^-|a|): finite for every finite a.
+    return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))
+
+
+def _relu_grads(out: Array, a: Array) -> tuple[VJP]:
+    return (Elementwise(a > 0, a.shape),)
+
+
+def _leaky_relu(a: Array, slope: float) -> Array:
+    return np.where(a > 0, a, a * slope)
+
+
+def _leaky_relu_grads(out: Array, a: Array, slope: float) -> tuple[VJP]:
+    return (Elementwise(np.where(a > 0, 1.0, slope).astype(a.dtype, copy=False), a.shape),)
+
+
+def _abs_grads(out: Array, a: Array) -> tuple[VJP]:
+    return (Elementwise(np.sign(a), a.shape),)
+
+
+def _sum(a: Array, axis: tuple[int, ...], keepdims: bool) -> Array:
+    return np.sum(a, axis=axis, keepdims=keepdims)
+
+
+def _mean(a: Array, axis: tuple[int, ...], keepdims: bool) -> Array:
+    return np.mean(a, axis=axis, keepdims=keepdims)
+
+
+def _mean_grads(out: Array, a: Array, axis: tuple[int, ...], keepdims: bool) -> tuple[VJP]:
+    count = 1
+    for i in axis:
+        count *= a.shape[i]
+    return (ReduceVJP(a.shape, axis, keepdims, 1.0 / count if count else 1.0),)
+
+
+def _log_softmax(a: Array, axis: int) -> Array:
+    shift = np.max(a, axis=axis, keepdims=True)
+    with np.errstate(**_IGNORE):
+        shifted = a - shift
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _log_softmax_grads(out: Array, a: Array, axis: int) -> tuple[VJP]:
+    with np.errstate(**_IGNORE):
+        return (LogSoftmaxVJP(np.exp(out), axis),)
+
+
+def _cross_entropy(z: Array, targets: Array, reduction: str) -> Array:
+    logp = _log_softmax(z, -1)
+    picked = np.take_along_axis(logp, targets[..., None], axis=-1)
+    total = -np.sum(picked)
+    if reduction == "mean":
+        total = total / max(targets.size, 1)
+    return np.asarray(total, dtype=z.dtype)
+
+
+def _cross_entropy_grads(out: Array, z: Array, targets: Array, reduction: str) -> tuple[VJP]:
+    # d loss / d z = softmax(z) - onehot(target), averaged over the rows for 'mean'.
+    with np.errstate(**_IGNORE):
+        p = np.exp(_log_softmax(z, -1))
+    np.put_along_axis(p, targets[..., None],
+                      np.take_along_axis(p, targets[..., None], axis=-1) - 1.0, axis=-1)
+    if reduction == "mean" and targets.size > 1:
+        p *= 1.0 / targets.size
+    return (Elementwise(p, z.shape),)
+
+
+# -- the table ----------------------------------------------------------------------------
+
+
+def _binary(name: str, symbol: str, forward: Callable[..., Array],
+            grads: Callable[..., tuple[VJP, VJP]], derivatives: tuple[str, str]) -> TensorOp:
+    return TensorOp(name, symbol, f"a{symbol}b", forward, grads, ("a", "b"), derivatives,
+                    check=_check_broadcast(name))
+
+
+def _unary(name: str, forward: Callable[..., Array], grads: Callable[..., tuple[VJP]],
+           derivative: str, *, symbol: str | None = None, params: tuple[str, ...] = (),
+           kinks: tuple[float, ...] = ()) -> TensorOp:
+    expression = f"{name}(a)" if not params else f"{name}(a, {', '.join(params)})"
+    return TensorOp(name, symbol or name, expression, forward, grads, ("a",), (derivative,),
+                    params=params, kinks=kinks)
+
+
+def _reduce(name: str, forward: Callable[..., Array], grads: Callable[..., tuple[VJP]],
+            derivative: str) -> TensorOp:
+    return TensorOp(name, name, f"{name}(a, axis)", forward, grads, ("a",), (derivative,),
+                    params=("axis", "keepdims"), check=_check_reduce(name))
+
+
+_OP_LIST: list[TensorOp] = [
+    _binary("add", "+", np.add, lambda out, a, b: (SumTo(a.shape), SumTo(b.shape)),
+            ("sum_to(g, a.shape)", "sum_to(g, b.shape)")),
+    _binary("sub", "-", np.subtract,
+            lambda out, a, b: (SumTo(a.shape), SumTo(b.shape, negate=True)),
+            ("sum_to(g, a.shape)", "sum_to(-g, b.shape)")),
+    _binary("mul", "*", np.multiply,
+            lambda out, a, b: (Elementwise(b, a.shape), Elementwise(a, b.shape)),
+            ("sum_to(g * b, a.shape)", "sum_to(g * a, b.shape)")),
+    _binary("div", "/", _div, _div_grads,
+            ("sum_to(g / b, a.shape)", "sum_to(-g * a / b**2, b.shape)")),
+    _binary("pow", "**", _pow, _pow_grads,
+            ("sum_to(g * b * a**(b-1), a.shape)", "sum_to(g * a**b * log(a), b.shape)")),
+    TensorOp("powc", "**n", "a**n", _powc, _powc_grads, ("a",), ("g * n * a**(n-1)",),
+             params=("n",), check=_check_real_param("powc", "exponent")),
+    _unary("neg", np.negative, lambda out, a: (SumTo(a.shape, negate=True),), "-g", symbol="-"),
+    _unary("abs", np.abs, _abs_grads, "g * sign(a)  (0 at a = 0)", kinks=(0.0,)),
+    _unary("exp", _exp, lambda out, a: (Elementwise(out, a.shape),), "g * exp(a) = g * out"),
+    _unary("log", _log, _log_grads, "g / a"),
+    _unary("sqrt", _sqrt, _sqrt_grads, "g / (2 * sqrt(a)) = g / (2 * out)"),
+    _unary("tanh", np.tanh, lambda out, a: (Elementwise(1.0 - out * out, a.shape),),
+           "g * (1 - tanh(a)**2) = g * (1 - out**2)"),
+    _unary("sigmoid", _sigmoid, lambda out, a: (Elementwise(out * (1.0 - out), a.shape),),
+           "g * sigmoid(a) * (1 - sigmoid(a)) = g * out * (1 - out)"),
+    _unary("relu", lambda a: np.maximum(a, 0.0), _relu_grads,
+           "g * (1 if a > 0 else 0)", kinks=(0.0,)),
+    TensorOp("leaky_relu", "leaky_relu", "leaky_relu(a, slope)", _leaky_relu,
+             _leaky_relu_grads, ("a",), ("g * (1 if a > 0 else slope)",), params=("slope",),
+             kinks=(0.0,), check=_check_real_param("leaky_relu", "slope")),
+    _unary("softplus", _softplus, lambda out, a: (Elementwise(_sigmoid(a), a.shape),),
+           "g * sigmoid(a)"),
+    _unary("sin", np.sin, lambda out, a: (Elementwise(np.cos(a), a.shape),), "g * cos(a)"),
+    _unary("cos", np.cos, lambda out, a: (Elementwise(-np.sin(a), a.shape),), "-g * sin(a)"),
+    TensorOp("matmul", "@", "A@B", np.matmul,
+             lambda out, a, b: (MatmulVJP(b, 0, a.shape), MatmulVJP(a, 1, b.shape)),
+             ("A", "B"), ("g @ B.T", "A.T @ g"), check=_check_matmul),
+    _reduce("sum", _sum, lambda out, a, axis, keepdims: (ReduceVJP(a.shape, axis, keepdims),),
+            "g broadcast back to a.shape"),
+    _reduce("mean", _mean, _mean_grads, "g / n broadcast back to a.shape (n: elements averaged)"),
+    TensorOp("reshape", "reshape", "reshape(a, shape)", lambda a, shape: a.reshape(shape),
+             lambda out, a, shape: (ReshapeVJP(a.shape),), ("a",), ("g.reshape(a.shape)",),
+             params=("shape",), check=_check_reshape),
+    TensorOp("transpose", "T", "transpose(a, axes)", lambda a, axes: a.transpose(axes),
+             lambda out, a, axes: (TransposeVJP(axes),), ("a",),
+             ("g.transpose(inverse of axes)",), params=("axes",), check=_check_transpose),
+    TensorOp("log_softmax", "log_softmax", "log_softmax(a, axis)", _log_softmax,
+             _log_softmax_grads, ("a",), ("g - exp(out) * sum(g, axis)",), params=("axis",),
+             check=_check_softmax_axis("log_softmax")),
+    TensorOp("cross_entropy", "CE", "cross_entropy(z, targets)", _cross_entropy,
+             _cross_entropy_grads, ("z",),
+             ("g * (softmax(z) - onehot(targets)) / N  (N: rows; no /N for reduction='sum')",),
+             params=("targets", "reduction"), check=_check_cross_entropy),
+]
+
+#: name -> TensorOp, in declaration order
+TENSOR_OPS: dict[str, TensorOp] = {op.name: op for op in _OP_LIST}
+
+
+def get_tensor_op(name: str) -> TensorOp:
+    """The Tensor table entry called `name`; `KeyError` lists the known names otherwise."""
+    try:
+        return TENSOR_OPS[name]
+    except KeyError:
+        raise KeyError(f"unknown tensor op {name!r}; known: {', '.join(TENSOR_OPS)}") from None
