@@ -69,11 +69,50 @@ def _to_array(data: Any, dtype: Any, copy: bool, what: str) -> np.ndarray:
     return np.array(arr, dtype=target, copy=True) if copy else arr.astype(target, copy=False)
 
 
+class _ZeroGrad(float):
+    """The ``grad`` of a tensor no backward pass has reached yet: a 0.0 that takes over
+    the first array added to it when that array is new, instead of copying it.
+
+    The backward loop does ``parent.grad += contribution``; a plain 0.0 would make that
+    a copy of every parameter's gradient on every step.  Contributions come from the
+    `VJP` objects of `autograd.tensor_ops`, which return new arrays, views or 0.0 (never
+    an array someone else holds), so an array that owns its memory is safe to adopt;
+    a view is copied.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls) -> _ZeroGrad:
+        return super().__new__(cls, 0.0)
+
+    def __add__(self, other: Any) -> Any:
+        if type(other) is np.ndarray:
+            return other if other.base is None and other.flags.writeable else other.copy()
+        if isinstance(other, np.generic):
+            return other + 0.0
+        if type(other) in (float, int) and other == 0:
+            return self
+        return float.__add__(self, other)
+
+    __radd__ = __add__
+
+    def __repr__(self) -> str:
+        return "0.0"
+
+    def __reduce__(self) -> tuple[type, tuple[float]]:
+        return float, (0.0,)
+
+
+#: the initial ``grad`` of every Tensor (equal to 0.0)
+ZERO_GRAD = _ZeroGrad()
+
+
 class Tensor:
     """An array that remembers how it was computed.
 
     ``data`` is a float64 (or float32) NumPy array and ``grad`` the gradient of the last
-    `backward` root with respect to it (an array of the same shape).  ``Tensor(data)``
+    `backward` root with respect to it: 0.0 until a backward pass reaches the tensor, then
+    an array of the tensor's shape (leaves accumulate, as for `Value`).  ``Tensor(data)``
     copies `data`; float32 arrays stay float32, everything else becomes float64 unless
     ``dtype=`` says otherwise.  A Tensor made with ``requires_grad=False`` (data, targets)
     is a constant: no gradient is computed for it and its ``grad`` stays 0.0.  Numbers
@@ -106,7 +145,7 @@ class Tensor:
             raise TypeError(f"label must be a str, got {type(label).__name__}")
         self.data = _to_array(data, dtype, copy=True, what="Tensor")
         self.requires_grad = bool(requires_grad)
-        self.grad = np.zeros_like(self.data) if self.requires_grad else 0.0
+        self.grad = ZERO_GRAD
         self.label = label
         self.op = None
         self.parents = ()
@@ -210,10 +249,9 @@ class Tensor:
         graph.run_backward(self, seed)
 
     def zero_grad(self) -> None:
-        """Reset ``grad`` on every node of this tensor's graph (zeros for parameters)."""
+        """Reset ``grad`` to 0.0 on every node of this tensor's graph (like `Value.zero_grad`)."""
         for node in graph.topological_order(self):
-            node.grad = (np.zeros_like(node.data) if node.requires_grad and not node.parents
-                         else 0.0)
+            node.grad = ZERO_GRAD
 
     def detach(self) -> Tensor:
         """A new leaf holding the same array (not a copy), cut off from this graph."""
@@ -369,7 +407,7 @@ def _leaf(data: np.ndarray, requires_grad: bool) -> Tensor:
     node = _new_tensor(Tensor)
     node.data = data
     node.requires_grad = requires_grad
-    node.grad = np.zeros_like(data) if requires_grad else 0.0
+    node.grad = ZERO_GRAD
     node.label = ""
     node.op = None
     node.parents = ()
@@ -423,7 +461,7 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
         out = np.asarray(out)
     node = _new_tensor(Tensor)
     node.data = out
-    node.grad = 0.0
+    node.grad = ZERO_GRAD
     node.label = ""
     node.origin = None
     node.params = params

@@ -73,7 +73,11 @@ def _describe(x: object) -> str:
 
 
 class VJP:
-    """A local derivative of an array op: ``vjp * g`` is the input's gradient share."""
+    """A local derivative of an array op: ``vjp * g`` is the input's gradient share.
+
+    ``__mul__`` must return a new array, a view, or 0.0, never an array that another
+    object holds (`autograd.tensor` adopts new arrays as gradients without copying).
+    """
 
     __slots__ = ()
 
@@ -107,8 +111,11 @@ class SumTo(VJP):
         self.negate = negate
 
     def __mul__(self, g: Array) -> Array:
-        g = sum_to(g, self.shape)
-        return -g if self.negate else g
+        if self.negate:
+            return -sum_to(g, self.shape)
+        summed = sum_to(g, self.shape)
+        # g itself belongs to the child node: hand out a view so nobody adopts it.
+        return summed.view() if summed is g else summed
 
     def __repr__(self) -> str:
         return f"SumTo({'-' if self.negate else ''}g -> {self.shape})"
@@ -378,8 +385,9 @@ def _check_softmax_axis(name: str) -> Callable[[Array, int], tuple[int]]:
 def _check_cross_entropy(z: Array, targets: Any, reduction: str) -> tuple[Array, str]:
     if reduction not in ("mean", "sum"):
         raise ValueError(f"cross_entropy: reduction must be 'mean' or 'sum', got {reduction!r}")
-    if z.ndim == 0:
-        raise ShapeError("cross_entropy: logits need a class axis (the last one), got shape ()")
+    if z.ndim == 0 or z.shape[-1] == 0:
+        raise ShapeError(f"cross_entropy: logits need a class axis (the last one) with at "
+                         f"least one class, got shape {z.shape}")
     t = np.asarray(targets)
     if t.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype "
@@ -516,24 +524,34 @@ def _log_softmax_grads(out: Array, a: Array, axis: int) -> tuple[VJP]:
         return (LogSoftmaxVJP(np.exp(out), axis),)
 
 
+def _softmax_rows(z: Array) -> tuple[Array, Array]:
+    """For logits viewed as rows (-1, C): the max-shifted logits and log(sum(exp))."""
+    rows = z.reshape(-1, z.shape[-1])
+    with np.errstate(**_IGNORE):
+        shifted = rows - rows.max(axis=1, keepdims=True)
+        return shifted, np.log(np.exp(shifted).sum(axis=1))
+
+
 def _cross_entropy(z: Array, targets: Array, reduction: str) -> Array:
-    logp = _log_softmax(z, -1)
-    picked = np.take_along_axis(logp, targets[..., None], axis=-1)
-    total = -np.sum(picked)
-    if reduction == "mean":
-        total = total / max(targets.size, 1)
-    return np.asarray(total, dtype=z.dtype)
+    # mean over rows of logsumexp(z) - z[target], with the row max shifted out first
+    shifted, log_sums = _softmax_rows(z)
+    flat = targets.reshape(-1)
+    total = float(np.sum(log_sums - shifted[np.arange(flat.size), flat]))
+    if reduction == "mean" and flat.size > 1:
+        total /= flat.size
+    return np.array(total, dtype=z.dtype)
 
 
 def _cross_entropy_grads(out: Array, z: Array, targets: Array, reduction: str) -> tuple[VJP]:
     # d loss / d z = softmax(z) - onehot(target), averaged over the rows for 'mean'.
+    shifted, log_sums = _softmax_rows(z)
     with np.errstate(**_IGNORE):
-        p = np.exp(_log_softmax(z, -1))
-    np.put_along_axis(p, targets[..., None],
-                      np.take_along_axis(p, targets[..., None], axis=-1) - 1.0, axis=-1)
-    if reduction == "mean" and targets.size > 1:
-        p *= 1.0 / targets.size
-    return (Elementwise(p, z.shape),)
+        p = np.exp(shifted - log_sums[:, None])
+    flat = targets.reshape(-1)
+    p[np.arange(flat.size), flat] -= 1.0
+    if reduction == "mean" and flat.size > 1:
+        p *= 1.0 / flat.size
+    return (Elementwise(p.reshape(z.shape), z.shape),)
 
 
 # -- the table ----------------------------------------------------------------------------

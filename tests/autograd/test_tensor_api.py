@@ -9,6 +9,8 @@ import weakref
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import AnomalyError, Tensor, Value, detect_anomaly, no_grad, topological_order
@@ -25,7 +27,7 @@ def test_construction_copies_and_defaults_to_float64() -> None:
     source[0, 0] = 100
     assert t.data[0, 0] == 0
     assert t.requires_grad and t.is_leaf
-    np.testing.assert_array_equal(t.grad, np.zeros((2, 3)))
+    assert t.grad == 0.0  # like Value: 0.0 until a backward pass reaches it
 
 
 def test_float32_input_stays_float32_and_dtype_is_honoured() -> None:
@@ -141,8 +143,9 @@ def test_leaves_accumulate_interior_nodes_reset_and_zero_grad_clears() -> None:
     np.testing.assert_array_equal(w.grad, [[6.0, 6.0]])
     np.testing.assert_array_equal(hidden.grad, [[1.0, 1.0]])
     loss.zero_grad()
-    np.testing.assert_array_equal(w.grad, [[0.0, 0.0]])
-    assert w.grad.shape == w.shape
+    assert w.grad == 0.0 and hidden.grad == 0.0
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [[3.0, 3.0]])
 
 
 def test_a_tensor_used_twice_gets_both_contributions() -> None:
@@ -346,3 +349,36 @@ def test_detach_cuts_the_graph_and_shares_data() -> None:
     y = x * 2.0
     d = y.detach()
     assert d.is_leaf and d.data is y.data
+
+
+# -- gradient arrays are never shared ----------------------------------------------------------
+# A leaf adopts a new contribution array instead of copying it (see tensor._ZeroGrad); these
+# tests make sure no gradient array ever ends up shared between two nodes.
+
+_STEPS = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "matmul": lambda a, b: a @ b, "reshape": lambda a, b: a.reshape(-1).reshape(a.shape),
+    "transpose": lambda a, b: a.T.T, "sum": lambda a, b: a.sum(axis=0, keepdims=True) + b,
+    "tanh": lambda a, b: a.tanh(), "neg": lambda a, b: -a, "relu": lambda a, b: a.relu() + b,
+}
+
+
+@given(program=st.lists(st.tuples(st.sampled_from(sorted(_STEPS)), st.integers(0, 20),
+                                  st.integers(0, 20)), min_size=1, max_size=8),
+       seed=st.integers(0, 1000))
+def test_no_two_nodes_share_a_gradient_array(program: list, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pool = [Tensor(rng.normal(size=(2, 2)), f"leaf{i}") for i in range(3)]
+    for name, i, j in program:
+        pool.append(_STEPS[name](pool[i % len(pool)], pool[j % len(pool)]))
+    root = pool[-1].sum() + pool[0].sum()  # pool[0] is reached at least twice
+    root.backward()
+    expected = {id(node): np.copy(node.grad) for node in topological_order(root)}
+    arrays = [node.grad for node in topological_order(root) if isinstance(node.grad, np.ndarray)]
+    for a_index, a in enumerate(arrays):
+        for b in arrays[a_index + 1:]:
+            assert not np.shares_memory(a, b)
+    root.backward()  # leaves accumulate in place: nothing else may change
+    for node in topological_order(root):
+        factor = 2.0 if node.is_leaf else 1.0
+        np.testing.assert_allclose(node.grad, factor * expected[id(node)])
