@@ -108,7 +108,12 @@ _cos = _finite_or_nan(math.cos)
 
 
 def _sum(*xs: float) -> float:
-    return math.fsum(xs) if len(xs) > 64 else sum(xs)
+    if len(xs) <= 64:
+        return sum(xs)
+    try:
+        return math.fsum(xs)
+    except (OverflowError, ValueError):  # fsum raises on overflow and on inf + -inf
+        return sum(xs)
 
 
 def _dot(*wx: float) -> float:
@@ -267,8 +272,8 @@ _OP_LIST: list[Op] = [
            lambda out, a, s: (1.0 if a > 0.0 else s,), "1 if a > 0 else slope",
            params=("slope",), kinks=(0.0,)),
     _unary("softplus", _softplus, lambda out, a: (_sigmoid(a),), "sigmoid(a)"),
-    _unary("sin", _sin, lambda out, a: (math.cos(a),), "cos(a)"),
-    _unary("cos", _cos, lambda out, a: (-math.sin(a),), "-sin(a)"),
+    _unary("sin", _sin, lambda out, a: (_cos(a),), "cos(a)"),
+    _unary("cos", _cos, lambda out, a: (-_sin(a),), "-sin(a)"),
     Op("sum", "sum", "a0 + a1 + ...", _sum, lambda out, *xs: (1.0,) * len(xs),
        ("a{i}",), ("1",), nary=True, nary_layout=_layout_all),
     Op("dot", "dot", "w·x", _dot, lambda out, *wx: wx[len(wx) // 2 :] + wx[: len(wx) // 2],
