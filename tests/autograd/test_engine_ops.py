@@ -320,3 +320,9 @@ def test_method_and_function_forms_agree(name: str, x: float) -> None:
     same = [v.data for v in (by_method, by_function, by_number)]
     assert same[0] == same[1] == same[2] or all(map(math.isnan, same))
     assert by_function.parents == (leaf,)
+
+
+@given(xs=st.lists(WIDE, min_size=65, max_size=120))
+def test_long_sums_are_exactly_rounded(xs: list[float]) -> None:
+    """Above 64 inputs `sum` switches to exact (fsum) summation."""
+    assert ag.sum(xs).data == math.fsum(xs)
