@@ -1,0 +1,57 @@
+"""Backprop you can see: draw a graph, step through its backward pass, build it from text.
+
+>>> from autograd import Value
+>>> import viz
+>>> x, y = Value(3.0, "x"), Value(2.0, "y")
+>>> f = x * y
+>>> for step in viz.backward_steps(f):
+...     print(step.chain_rule())
+da/dx = da/da * da/dx = 1 * y = 1 * 2 = 2
+da/dy = da/da * da/dy = 1 * x = 1 * 3 = 3
+
+* `draw` / `render`: the graph as a `graphviz.Digraph` / a file (svg, png, pdf, dot).
+* `tree` / `table`: the graph as text for a terminal.
+* `forward_steps` / `backward_steps`: the passes one step at a time, with the chain
+  rule written out; `format_forward` / `format_backward` print them as tables.
+* `frames`, `write_frames`, `write_html`: a picture per step, and one offline page to
+  click (or arrow-key) through them.
+* `build` / `parse`: a graph from an expression such as ``"x*(2*y + z)"``.
+
+The command line does all of it: ``python -m viz "x*(2*y + z)" x=3 y=1 z=2``.
+"""
+
+from viz.dot import (
+    INSTALL_HINT,
+    ROLE_COLORS,
+    GraphvizNotFoundError,
+    RenderError,
+    draw,
+    group_by_label,
+    infer_groups,
+    render,
+    svg_text,
+)
+from viz.expr import Expression, ExpressionError, ParsedExpression, build, parse
+from viz.naming import GraphNames, format_value
+from viz.pages import Frame, frames, html_page, write_frames, write_html
+from viz.steps import (
+    BackwardStep,
+    ForwardStep,
+    backward_steps,
+    format_backward,
+    format_forward,
+    format_gradients,
+    forward_steps,
+)
+from viz.text import table, to_text, tree
+
+__all__ = [
+    "draw", "render", "svg_text", "group_by_label", "infer_groups", "GraphvizNotFoundError",
+    "RenderError", "INSTALL_HINT", "ROLE_COLORS",
+    "tree", "table", "to_text",
+    "forward_steps", "backward_steps", "ForwardStep", "BackwardStep",
+    "format_forward", "format_backward", "format_gradients",
+    "Frame", "frames", "write_frames", "write_html", "html_page",
+    "build", "parse", "Expression", "ParsedExpression", "ExpressionError",
+    "GraphNames", "format_value",
+]

@@ -1,0 +1,143 @@
+"""Command line: ``python -m viz "x*(2*y + z)" x=3 y=1 z=2``.
+
+Prints the forward values, every backward step (as a chain-rule line) and the
+gradient of every input.  ``--out graph.svg`` renders the graph (svg/png/pdf/dot),
+``--html steps.html`` writes the offline stepping page, ``--frames DIR`` one picture
+per step, ``--text`` prints the graph as a tree.
+
+Exit status: 0 on success, 2 for a bad expression or argument (one error line,
+with a caret under the problem), 1 when a file cannot be written or Graphviz is
+missing (the DOT text is still written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from viz.dot import RENDER_FORMATS, GraphvizNotFoundError, RenderError, render
+from viz.expr import FUNCTIONS, ExpressionError, build, parse_assignments
+from viz.naming import GraphNames, check_number_format
+from viz.pages import frames, write_frames, write_html
+from viz.steps import (
+    backward_steps,
+    format_backward,
+    format_forward,
+    format_gradients,
+    forward_steps,
+)
+from viz.text import tree
+
+__all__ = ["main", "build_parser"]
+
+_PROG = "python -m viz"
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, but its errors are one line (plus the usage line) and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's argument parser."""
+    parser = _ArgumentParser(
+        prog=_PROG,
+        description="Build a computation graph from an expression, and show its forward "
+                    "pass, its backward pass step by step, and every input's gradient.",
+        epilog=f"Functions: {', '.join(FUNCTIONS)}.  An expression that starts with '-' goes "
+               f"after '--':  {_PROG} -- \"-x*y\" x=2 y=3",
+    )
+    parser.add_argument("expression", help='e.g. "x*(2*y + z)"')
+    parser.add_argument("values", nargs="*", metavar="NAME=VALUE",
+                        help="a value for every variable, e.g. x=3 y=1 z=2")
+    parser.add_argument("--out", metavar="FILE",
+                        help=f"render the graph to FILE ({', '.join(RENDER_FORMATS)})")
+    parser.add_argument("--html", metavar="FILE",
+                        help="write the step-by-step page (one offline HTML file)")
+    parser.add_argument("--frames", metavar="DIR",
+                        help="write one numbered picture per step into DIR")
+    parser.add_argument("--frame-format", choices=("svg", "png"), default="svg",
+                        help="picture format for --frames (default svg)")
+    parser.add_argument("--text", action="store_true", help="print the graph as a text tree")
+    parser.add_argument("--format", dest="number_format", default=".4g", metavar="SPEC",
+                        help="number format, a Python format spec (default .4g)")
+    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
+                        help="graph direction: left-to-right or top-to-bottom")
+    parser.add_argument("--params", metavar="NAMES", default="",
+                        help="comma-separated variables to colour as parameters (e.g. w1,w2,b)")
+    parser.add_argument("--no-rules", action="store_true",
+                        help="leave out the op table's rule column in the backward table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    args = build_parser().parse_args(argv)
+
+    def fail(message: str, detail: str = "", status: int = 2) -> int:
+        print(f"{_PROG}: error: {message}", file=err)
+        if detail:
+            print(detail, file=err)
+        return status
+
+    try:
+        number_format = check_number_format(args.number_format)
+    except ValueError as error:
+        return fail(str(error))
+    try:
+        values = parse_assignments(args.values)
+        expression = build(args.expression, values)
+    except ExpressionError as error:
+        return fail(str(error), error.caret())
+    parameter_names = [name.strip() for name in args.params.split(",") if name.strip()]
+    unknown = [name for name in parameter_names if name not in expression.variables]
+    if unknown:
+        return fail(f"--params names {unknown[0]!r}, which is not a variable of the expression")
+    parameters = [expression.variables[name] for name in parameter_names]
+
+    root = expression.root
+    names = GraphNames(root, number_format)
+    print(f"f = {args.expression}", file=out)
+    print("\nForward pass", file=out)
+    print(format_forward(forward_steps(root, names=names)), file=out)
+    print(f"\nBackward pass (seed d{names.in_d(root)}/d{names.in_d(root)} = 1)", file=out)
+    steps = list(backward_steps(root, names=names))
+    print(format_backward(steps, rules=not args.no_rules), file=out)
+    print("\nGradients", file=out)
+    print(format_gradients(root, names=names) or "(no inputs)", file=out)
+    if args.text:
+        print("\nGraph", file=out)
+        print(tree(root, number_format=number_format), file=out)
+
+    draw_options = {"rankdir": args.rankdir, "number_format": number_format,
+                    "parameters": parameters}
+    try:
+        if args.out:
+            written = render(root, args.out, **draw_options)
+            print(f"\nwrote {written}", file=out)
+        if args.html or args.frames:
+            # frames() runs the backward pass again; it leaves the same gradients.
+            pictures = frames(root, forward=True, **draw_options)
+            if args.html:
+                page = write_html(pictures, args.html, title=f"f = {args.expression}")
+                print(f"wrote {page}", file=out)
+            if args.frames:
+                paths = write_frames(pictures, args.frames, format=args.frame_format)
+                print(f"wrote {len(paths)} frames to {args.frames}", file=out)
+    except GraphvizNotFoundError as error:
+        return fail(str(error), status=1)
+    except (RenderError, OSError, ValueError) as error:
+        return fail(str(error), status=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""Names and number formatting shared by every view of a graph.
+
+Everything the renderer, the text views and the stepper print about a node goes
+through here: its display name (its label, or a generated one), its value formatted
+by one helper (`format_value`) that shows a scalar as a number and an array as its
+shape and a short summary, and the op table's formula text with the op's input names
+replaced by the names of the actual nodes.
+
+Nothing here knows an op's math: formulas come from the op table as text.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from autograd.graph import topological_order
+
+__all__ = [
+    "DEFAULT_NUMBER_FORMAT", "GraphNames", "format_value", "check_number_format", "is_zero",
+    "op_label", "as_atom",
+]
+
+#: the format spec used when none is given: 4 significant digits, integers without ".0"
+DEFAULT_NUMBER_FORMAT = ".4g"
+
+#: arrays with at most this many elements are shown in full
+_SMALL_ARRAY = 6
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_ATOM = re.compile(r"[\w.#\[\]]+")
+#: an n-ary expression written as a series, e.g. "a0 + a1 + ..."
+_SERIES = re.compile(r"(?P<base>[A-Za-z_]+)0(?P<sep>.+?)(?P=base)1(?P=sep)\.\.\.")
+_NAME_IN_D = re.compile(r"[^\W\d][\w.#\[\]]*")
+
+
+def check_number_format(number_format: str) -> str:
+    """`number_format` if it is a float format spec (``".4g"``, ``".3f"``); else ValueError."""
+    if not isinstance(number_format, str):
+        raise TypeError(f"number_format must be a format spec string such as '.4g', got "
+                        f"{type(number_format).__name__}")
+    try:
+        format(1.5, number_format)
+    except (ValueError, TypeError):
+        raise ValueError(f"number_format {number_format!r} is not a float format spec "
+                         f"(try '.4g' or '.3f')") from None
+    return number_format
+
+
+def _format_scalar(x: float, number_format: str) -> str:
+    text = format(float(x), number_format)
+    return "0" if text in ("-0", "-0.0") and float(x) == 0.0 else text
+
+
+def format_value(x: Any, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
+    """A node's data, grad or local derivative as short text.
+
+    A real number is formatted with `number_format`; an array (anything with ``shape``
+    and ``size``, e.g. a NumPy array of a Tensor node) shows its values when it is small
+    and its shape with mean/min/max otherwise; anything else (a vector-Jacobian product
+    object, say) shows its ``repr``, shortened.
+    """
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return _format_scalar(x, number_format)
+    shape = getattr(x, "shape", None)
+    size = getattr(x, "size", None)
+    if isinstance(shape, tuple) and isinstance(size, int):
+        return _format_array(x, shape, size, number_format)
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _format_array(x: Any, shape: tuple[int, ...], size: int, number_format: str) -> str:
+    import numpy as np  # only arrays get here, so only array users pay for the import
+
+    if size == 0:
+        return f"shape {shape} (empty)"
+    values = np.asarray(x, dtype=float)
+    if len(shape) == 0:
+        return _format_scalar(float(values), number_format)
+    if size <= _SMALL_ARRAY:
+        body = np.array2string(
+            values, separator=", ",
+            formatter={"float_kind": lambda v: _format_scalar(v, number_format)},
+        )
+        return body.replace("\n", "")
+    with np.errstate(all="ignore"):
+        mean, low, high = (float(values.mean()), float(values.min()), float(values.max()))
+    def fmt(v: float) -> str:
+        return _format_scalar(v, number_format)
+
+    dims = "×".join(str(d) for d in shape)
+    return f"{dims} mean {fmt(mean)} in [{fmt(low)}, {fmt(high)}]"
+
+
+def is_zero(x: Any) -> bool:
+    """True for 0.0 and for an array of zeros (a gradient nothing has flowed into yet)."""
+    if isinstance(x, numbers.Real):
+        return x == 0
+    try:
+        return not bool((x != 0).any())
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
+def as_atom(text: str) -> str:
+    """`text` in parentheses unless it is already one token (``x``, ``2``, ``L0.N1.w2``)."""
+    return text if _ATOM.fullmatch(text) and not text.startswith("-") else f"({text})"
+
+
+def _param_text(value: Any, number_format: str) -> str:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return format_value(value, number_format)
+    return repr(value)
+
+
+def op_label(node: Any, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
+    """The short text of a node's op for its small op node: ``+``, ``*``, ``**2``, ``tanh``.
+
+    Parameters the op's symbol names are written in (``**n`` becomes ``**2``); others
+    are appended (``leaky_relu(slope=0.1)``).
+    """
+    op = node.op
+    symbol = op.symbol
+    params = dict(zip(op.params, node.params))
+    if not params:
+        return symbol
+    named = {k: v for k, v in params.items() if re.search(rf"\b{re.escape(k)}\b", symbol)}
+    for name, value in named.items():
+        symbol = re.sub(rf"\b{re.escape(name)}\b", _param_text(value, number_format), symbol)
+    rest = [f"{k}={_param_text(v, number_format)}" for k, v in params.items() if k not in named]
+    return f"{symbol}({', '.join(rest)})" if rest else symbol
+
+
+def _generated_names(taken: set[str]) -> Iterator[str]:
+    """a, b, c, ... (as in the seed's a = 2y, b = a + z, c = x*b), then t1, t2, ..."""
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        if letter not in taken:
+            yield letter
+    k = 1
+    while True:
+        name = f"t{k}"
+        if name not in taken:
+            yield name
+        k += 1
+
+
+class GraphNames:
+    """Display names and stable positions for every node of one graph.
+
+    A labelled node is called by its label (a repeated label gets ``#2``, ``#3``);
+    a constant (an unlabelled leaf holding a number) by its value; any other
+    unlabelled node by a generated name: ``a``, ``b``, ``c``, ... skipping the labels
+    in use, then ``t1``, ``t2``, ...  Positions follow `autograd.topological_order`,
+    so the same graph always gets the same names and ids.
+    """
+
+    def __init__(self, root: Any, number_format: str = DEFAULT_NUMBER_FORMAT) -> None:
+        self.root = root
+        self.number_format = check_number_format(number_format)
+        self.order: list[Any] = topological_order(root)
+        self.position: dict[Any, int] = {node: i for i, node in enumerate(self.order)}
+        self.names: dict[Any, str] = {}
+        labels = Counter(node.label for node in self.order if node.label)
+        taken = set(labels)
+        fresh = _generated_names(taken)
+        seen: Counter[str] = Counter()
+        for node in self.order:
+            label = node.label
+            if label:
+                seen[label] += 1
+                name = label
+                if seen[label] > 1:
+                    k = seen[label]
+                    while f"{label}#{k}" in taken:
+                        k += 1
+                    name = f"{label}#{k}"
+                    taken.add(name)
+            elif not node.parents and self.is_scalar(node):
+                name = format_value(node.data, self.number_format)
+            else:
+                name = next(fresh)
+            self.names[node] = name
+
+    def __getitem__(self, node: Any) -> str:
+        return self.names[node]
+
+    def __contains__(self, node: Any) -> bool:
+        return node in self.names
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.order)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def node_id(self, node: Any) -> str:
+        """The node's stable DOT id: ``n`` and its topological position."""
+        return f"n{self.position[node]}"
+
+    @staticmethod
+    def is_scalar(node: Any) -> bool:
+        """True when the node's data is a single real number."""
+        data = node.data
+        return isinstance(data, numbers.Real) or getattr(data, "shape", None) == ()
+
+    def is_constant(self, node: Any) -> bool:
+        """An unlabelled leaf (a number that appeared in an expression), or a Tensor made
+        with ``requires_grad=False``."""
+        if node.parents:
+            return False
+        if getattr(node, "requires_grad", True) is False:
+            return True
+        return not node.label
+
+    def in_d(self, node: Any) -> str:
+        """The node's name as it appears after ``d`` in ``dc/dx``: ``x``, ``(2)``."""
+        name = self.names[node]
+        return name if _NAME_IN_D.fullmatch(name) else f"({name})"
+
+    def partial(self, of: Any, wrt: Any) -> str:
+        """``dc/dx``: the derivative of `of` with respect to `wrt`, in names."""
+        return f"d{self.in_d(of)}/d{self.in_d(wrt)}"
+
+    # -- formula text ----------------------------------------------------------------------
+
+    def _substitutions(self, node: Any) -> dict[str, str]:
+        op, parents = node.op, node.parents
+        n = len(parents)
+        mapping = {op.input_name(i, n): as_atom(self.names[p]) for i, p in enumerate(parents)}
+        mapping["out"] = as_atom(self.names[node])
+        for pname, pvalue in zip(op.params, node.params):
+            mapping[pname] = as_atom(_param_text(pvalue, self.number_format))
+        return mapping
+
+    def local_derivative(self, node: Any, index: int) -> str:
+        """The op table's derivative of input `index`, written in node names.
+
+        For c = x*b the table says d(a*b)/db = a, so this gives ``x``.
+        """
+        op = node.op
+        text = op.derivative(index, len(node.parents))
+        mapping = self._substitutions(node)
+        return _IDENTIFIER.sub(lambda m: mapping.get(m.group(), m.group()), text)
+
+    def expression(self, node: Any, max_items: int = 8) -> str:
+        """How `node` was computed, in node names: ``x*b``, ``tanh(a)``, ``[w0, w1]·[x0] + b``."""
+        op = node.op
+        if op is None:
+            return "constant" if self.is_constant(node) else "input"
+        parents = node.parents
+        n = len(parents)
+        mapping = self._substitutions(node)
+        text = op.expression
+        if op.nary:
+            groups: dict[str, list[str]] = {}
+            for i, (group, _position) in enumerate(op.layout(n)):
+                base = op.input_names[group].replace("{i}", "")
+                groups.setdefault(base, []).append(as_atom(self.names[parents[i]]))
+            series = _SERIES.fullmatch(text)
+            if series and len(groups) == 1:
+                return series.group("sep").join(_shorten(next(iter(groups.values())), max_items))
+            for base, names in groups.items():
+                is_vector = any("{i}" in name for name in op.input_names
+                                if name.replace("{i}", "") == base)
+                mapping[base] = ("[" + ", ".join(_shorten(names, max_items)) + "]"
+                                 if is_vector else names[0])
+        return _IDENTIFIER.sub(lambda m: mapping.get(m.group(), m.group()), text)
+
+
+def _shorten(items: Sequence[str], max_items: int) -> list[str]:
+    if len(items) <= max_items:
+        return list(items)
+    head = max(1, max_items - 2)
+    return [*items[:head], "…", *items[-1:]]
+
+
+def unique_in_order(items: Iterable[Any]) -> list[Any]:
+    """`items` without repeats, first occurrence first (by identity)."""
+    seen: set[int] = set()
+    out = []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            out.append(item)
+    return out
