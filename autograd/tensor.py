@@ -30,7 +30,7 @@ from autograd.graph import STATE
 from autograd.tensor_ops import NO_GRAD, TENSOR_OPS, ShapeError, TensorOp
 
 __all__ = [
-    "Tensor", "apply", "as_tensor", "cross_entropy", "mse", "log_softmax", "softmax",
+    "Tensor", "apply", "as_tensor", "linear", "cross_entropy", "mse", "log_softmax", "softmax",
     "ShapeError",
 ]
 
@@ -123,14 +123,13 @@ class Tensor:
     closures: a graph is freed as soon as its root is dropped.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads", "params", "origin",
+    __slots__ = ("data", "_grad", "label", "op", "parents", "local_grads", "params", "origin",
                  "requires_grad", "__weakref__")
 
     # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor.__radd__.
     __array_ufunc__ = None
 
     data: np.ndarray
-    grad: np.ndarray | float
     label: str
     op: TensorOp | None
     parents: tuple[Tensor, ...]
@@ -145,13 +144,24 @@ class Tensor:
             raise TypeError(f"label must be a str, got {type(label).__name__}")
         self.data = _to_array(data, dtype, copy=True, what="Tensor")
         self.requires_grad = bool(requires_grad)
-        self.grad = ZERO_GRAD
+        self._grad = ZERO_GRAD
         self.label = label
         self.op = None
         self.parents = ()
         self.local_grads = ()
         self.params = ()
         self.origin = None
+
+    @property
+    def grad(self) -> np.ndarray | float:
+        """d(root)/d(self) from the last backward pass: 0.0, or an array of this shape."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray | float) -> None:
+        # The backward loop resets interior nodes with ``grad = 0.0``; storing ZERO_GRAD
+        # instead lets their first contribution be adopted rather than copied.
+        self._grad = ZERO_GRAD if type(value) is float and value == 0.0 else value
 
     # -- array facts -----------------------------------------------------------------------
 
@@ -251,7 +261,7 @@ class Tensor:
     def zero_grad(self) -> None:
         """Reset ``grad`` to 0.0 on every node of this tensor's graph (like `Value.zero_grad`)."""
         for node in graph.topological_order(self):
-            node.grad = ZERO_GRAD
+            node._grad = ZERO_GRAD
 
     def detach(self) -> Tensor:
         """A new leaf holding the same array (not a copy), cut off from this graph."""
@@ -407,7 +417,7 @@ def _leaf(data: np.ndarray, requires_grad: bool) -> Tensor:
     node = _new_tensor(Tensor)
     node.data = data
     node.requires_grad = requires_grad
-    node.grad = ZERO_GRAD
+    node._grad = ZERO_GRAD
     node.label = ""
     node.op = None
     node.parents = ()
@@ -461,7 +471,7 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
         out = np.asarray(out)
     node = _new_tensor(Tensor)
     node.data = out
-    node.grad = ZERO_GRAD
+    node._grad = ZERO_GRAD
     node.label = ""
     node.origin = None
     node.params = params
@@ -484,6 +494,19 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
         node.parents = ()
         node.local_grads = ()
     return node
+
+
+def linear(x: Operand, weight: Tensor, bias: Tensor) -> Tensor:
+    """A layer's ``x @ W.T + b`` as one node, W of shape (out, in) as in PyTorch.
+
+    The same numbers as the three ops, with one array and one node instead of three.
+    `x` may be (in,), (n, in) or (..., in); numbers and arrays become constants.
+    """
+    weight = _require_tensor(weight, "linear", "weights")
+    bias = as_tensor(bias, weight.dtype)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x, weight.dtype)
+    return apply(TENSOR_OPS["linear"], (x, weight, bias))
 
 
 def _require_tensor(x: object, name: str, what: str) -> Tensor:

@@ -38,8 +38,8 @@ from autograd.ops import Op, _short
 
 __all__ = [
     "TensorOp", "TENSOR_OPS", "get_tensor_op", "ShapeError", "VJP", "NO_GRAD", "SumTo",
-    "Elementwise", "MatmulVJP", "ReduceVJP", "ReshapeVJP", "TransposeVJP", "LogSoftmaxVJP",
-    "sum_to", "normalize_axis",
+    "Elementwise", "MatmulVJP", "LinearVJP", "ReduceVJP", "ReshapeVJP", "TransposeVJP",
+    "LogSoftmaxVJP", "sum_to", "normalize_axis",
 ]
 
 Array = np.ndarray
@@ -231,6 +231,29 @@ class TransposeVJP(VJP):
         return f"TransposeVJP(g.transpose{self.inverse})"
 
 
+class LinearVJP(VJP):
+    """For ``out = x @ W.T + b``: ``g @ W`` (x), ``g.T @ x`` (W) or ``sum(g)`` over rows (b)."""
+
+    __slots__ = ("side", "x", "weight")
+
+    def __init__(self, side: int, x: Array, weight: Array) -> None:
+        self.side = side
+        self.x = x
+        self.weight = weight
+
+    def __mul__(self, g: Array) -> Array:
+        if self.side == 0:
+            return g @ self.weight
+        rows = g.reshape(-1, g.shape[-1])
+        if self.side == 1:
+            return rows.T @ self.x.reshape(-1, self.x.shape[-1])
+        return rows.sum(axis=0)
+
+    def __repr__(self) -> str:
+        which = ("g @ W", "g.T @ x", "sum of g over rows")[self.side]
+        return f"LinearVJP({which}, x={_describe(self.x)}, W={_describe(self.weight)})"
+
+
 class LogSoftmaxVJP(VJP):
     """For ``log_softmax`` over `axis`: ``g - softmax * sum(g, axis)``."""
 
@@ -292,6 +315,28 @@ def _check_broadcast(name: str) -> Callable[[Array, Array], tuple[()]]:
         return ()
 
     return check
+
+
+def _check_linear(x: Array, w: Array, b: Array) -> tuple[()]:
+    shapes = f"x {x.shape}, W {w.shape}, b {b.shape}"
+    if w.ndim != 2 or b.ndim != 1 or x.ndim == 0:
+        raise ShapeError(f"linear: needs W of shape (out, in), b of shape (out,) and x of "
+                         f"shape (..., in); got {shapes}")
+    if x.shape[-1] != w.shape[1]:
+        raise ShapeError(f"linear: x has {x.shape[-1]} features but W expects {w.shape[1]} "
+                         f"(W is (out, in)); got {shapes}")
+    if b.shape[0] != w.shape[0]:
+        raise ShapeError(f"linear: b has {b.shape[0]} entries for {w.shape[0]} outputs; "
+                         f"got {shapes}")
+    return ()
+
+
+def _linear(x: Array, w: Array, b: Array) -> Array:
+    out = x @ w.T
+    if out.dtype == np.result_type(out, b):
+        out += b  # into the new matmul result: one array per layer, not two
+        return out
+    return out + b
 
 
 def _check_matmul(a: Array, b: Array) -> tuple[()]:
@@ -613,6 +658,10 @@ _OP_LIST: list[TensorOp] = [
     TensorOp("matmul", "@", "A@B", np.matmul,
              lambda out, a, b: (MatmulVJP(b, 0, a.shape), MatmulVJP(a, 1, b.shape)),
              ("A", "B"), ("g @ B.T", "A.T @ g"), check=_check_matmul),
+    TensorOp("linear", "linear", "x @ W.T + b", _linear,
+             lambda out, x, w, b: (LinearVJP(0, x, w), LinearVJP(1, x, w), LinearVJP(2, x, w)),
+             ("x", "W", "b"), ("g @ W", "g.T @ x  (rows of g and x)", "sum of g over rows"),
+             check=_check_linear),
     _reduce("sum", _sum, lambda out, a, axis, keepdims: (ReduceVJP(a.shape, axis, keepdims),),
             "g broadcast back to a.shape"),
     _reduce("mean", _mean, _mean_grads, "g / n broadcast back to a.shape (n: elements averaged)"),

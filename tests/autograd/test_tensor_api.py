@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import AnomalyError, Tensor, Value, detect_anomaly, no_grad, topological_order
-from autograd.tensor import ShapeError, as_tensor, cross_entropy, mse
+from autograd.tensor import ShapeError, as_tensor, cross_entropy, linear, mse
 from autograd.tensor_ops import NO_GRAD, TENSOR_OPS, TensorOp
 
 # -- construction -------------------------------------------------------------------------
@@ -68,6 +68,10 @@ def test_tensor_of_tensor_or_value_is_refused_with_a_hint() -> None:
     (lambda: Tensor(np.ones((2, 3, 4))) @ Tensor(np.ones((3, 4, 5))), "matmul",
      ["(2,)", "(3,)"]),
     (lambda: Tensor(np.ones((2, 3))).reshape(4, 2), "reshape", ["(2, 3)", "(4, 2)"]),
+    (lambda: linear(Tensor(np.ones((5, 3))), Tensor(np.ones((2, 4))), Tensor(np.ones(2))),
+     "linear", ["(5, 3)", "(2, 4)"]),
+    (lambda: linear(Tensor(np.ones((5, 4))), Tensor(np.ones((2, 4))), Tensor(np.ones(3))),
+     "linear", ["(2, 4)", "(3,)"]),
     (lambda: Tensor(np.ones((2, 3))).sum(axis=2), "sum", ["(2, 3)"]),
     (lambda: Tensor(np.ones((2, 3))).transpose(0, 0), "transpose", ["(2, 3)"]),
     (lambda: cross_entropy(Tensor(np.ones((4, 3))), np.zeros(3, dtype=int)), "cross_entropy",
@@ -210,6 +214,7 @@ def _float32_cases() -> dict[str, object]:
         "softplus": a.softplus, "sin": a.sin, "cos": a.cos, "matmul": lambda: a @ a.data,
         "sum": lambda: a.sum(axis=0), "mean": a.mean, "reshape": lambda: a.reshape(4),
         "transpose": lambda: a.T, "log_softmax": a.log_softmax,
+        "linear": lambda: linear(a, a, np.ones(2)),
         "cross_entropy": lambda: cross_entropy(a, [0, 1]),
     }
 

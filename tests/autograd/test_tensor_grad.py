@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograd import no_grad
-from autograd.tensor import Tensor, cross_entropy, mse, softmax
+from autograd.tensor import Tensor, cross_entropy, linear, mse, softmax
 from autograd.tensor_ops import TENSOR_OPS
 
 COVERED: set[str] = set()
@@ -162,6 +162,15 @@ def test_matmul(data: st.DataObject, m: int, k: int, n: int, batch: int, pattern
     b = data.draw(values(tuple(dims[c] for c in right)))
     np.testing.assert_allclose((Tensor(a) @ Tensor(b)).data, a @ b)
     check_against_differences(lambda x, y: x @ y, a, b)
+
+
+@given(data=st.data(), n_in=st.integers(1, 4), n_out=st.integers(1, 4),
+       lead=st.sampled_from([(), (1,), (3,), (2, 3)]))
+def test_linear(data: st.DataObject, n_in: int, n_out: int, lead: tuple[int, ...]) -> None:
+    x = data.draw(values((*lead, n_in)))
+    w, b = data.draw(values((n_out, n_in))), data.draw(values((n_out,)))
+    np.testing.assert_allclose(linear(Tensor(x), Tensor(w), Tensor(b)).data, x @ w.T + b)
+    check_against_differences(linear, x, w, b)
 
 
 # -- reductions and shapes ------------------------------------------------------------------

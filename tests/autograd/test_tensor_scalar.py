@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import Tensor, Value
-from autograd.tensor import cross_entropy, mse
+from autograd.tensor import cross_entropy, linear, mse
 
 TOL = {"rtol": 1e-12, "atol": 1e-12}
 ScalarLayers = list[tuple[list[list[Value]], list[Value]]]
@@ -41,10 +41,11 @@ def to_tensors(layers: list[tuple[np.ndarray, ...]]) -> list[tuple[Tensor, Tenso
     return [(Tensor(w, f"W{i}"), Tensor(b, f"b{i}")) for i, (w, b) in enumerate(layers)]
 
 
-def tensor_forward(layers: list[tuple[Tensor, Tensor]], x: Tensor, activation: str) -> Tensor:
+def tensor_forward(layers: list[tuple[Tensor, Tensor]], x: Tensor, activation: str,
+                   fused: bool = False) -> Tensor:
     h = x
     for depth, (weights, b) in enumerate(layers):
-        z = h @ weights.T + b
+        z = linear(h, weights, b) if fused else h @ weights.T + b
         h = z if depth == len(layers) - 1 else getattr(z, activation)()
     return h
 
@@ -58,9 +59,11 @@ sizes_strategy = st.lists(st.integers(1, 5), min_size=2, max_size=4)
 
 
 @given(seed=st.integers(0, 2**32 - 1), sizes=sizes_strategy, n_classes=st.integers(2, 4),
-       batch=st.integers(1, 5), activation=st.sampled_from(["relu", "tanh", "sigmoid"]))
+       batch=st.integers(1, 5), activation=st.sampled_from(["relu", "tanh", "sigmoid"]),
+       fused=st.booleans())
 def test_classifier_loss_and_gradients_agree(seed: int, sizes: list[int], n_classes: int,
-                                             batch: int, activation: str) -> None:
+                                             batch: int, activation: str, fused: bool) -> None:
+    """Value's fused `linear` neurons against Tensor's ``x @ W.T + b`` or its `linear`."""
     rng = np.random.default_rng(seed)
     sizes = [*sizes, n_classes]
     params = random_network(rng, sizes)
@@ -78,7 +81,7 @@ def test_classifier_loss_and_gradients_agree(seed: int, sizes: list[int], n_clas
 
     tensor_layers = to_tensors(params)
     x = Tensor(x_data, "x", requires_grad=False)
-    tensor_loss = cross_entropy(tensor_forward(tensor_layers, x, activation), y)
+    tensor_loss = cross_entropy(tensor_forward(tensor_layers, x, activation, fused), y)
     tensor_loss.backward()
 
     np.testing.assert_allclose(tensor_loss.item(), scalar_loss.data, **TOL)

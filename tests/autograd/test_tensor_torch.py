@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd.tensor import Tensor, cross_entropy, mse
+from autograd.tensor import Tensor, cross_entropy, linear, mse
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -84,6 +84,13 @@ def test_matmul_matches_torch(shape_a: tuple, shape_b: tuple) -> None:
     rng = np.random.default_rng(2)
     compare(lambda x, y: x @ y, lambda x, y: x @ y, rng.normal(size=shape_a),
             rng.normal(size=shape_b))
+
+
+@pytest.mark.parametrize("x_shape", [(5,), (3, 5), (2, 3, 5)])
+def test_linear_matches_torch(x_shape: tuple) -> None:
+    rng = np.random.default_rng(6)
+    compare(linear, F.linear, rng.normal(size=x_shape), rng.normal(size=(4, 5)),
+            rng.normal(size=4))
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e3, 1e6])

