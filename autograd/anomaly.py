@@ -40,7 +40,7 @@ class detect_anomaly(ContextDecorator):  # noqa: N801 - named like torch.autogra
 
 def _creation_site() -> str:
     for frame in reversed(traceback.extract_stack()[:-3]):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
             code = f" `{frame.line.strip()}`" if frame.line else ""
             return f"{frame.filename}:{frame.lineno} in {frame.name}{code}"
     return "<unknown>"
