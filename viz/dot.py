@@ -119,7 +119,8 @@ def infer_groups(names: GraphNames, collapse: Grouping) -> dict[Any, str]:
     Explicit groups come from `collapse`.  An unlabelled op result joins the group of
     its grouped leaf inputs when they agree (``w*x`` joins ``w``'s neuron), or else the
     group of its inputs when all have the same one (the sums and the activation after
-    it).  An unlabelled constant joins the group of the nodes that use it, if one.
+    it).  Unlabelled leaves (constants, or a model's inputs given as numbers) stay
+    outside every group, so a layer's box shows the inputs flowing into it.
     """
     explicit = _explicit_grouping(collapse)
     groups: dict[Any, str] = {}
@@ -137,14 +138,6 @@ def infer_groups(names: GraphNames, collapse: Grouping) -> dict[Any, str]:
             parent_groups = {groups.get(p) for p in node.parents}
             if len(parent_groups) == 1 and None not in parent_groups:
                 groups[node] = parent_groups.pop()  # type: ignore[assignment]
-    users: dict[Any, set[str | None]] = {}
-    for node in names.order:
-        for parent in node.parents:
-            if not parent.parents and not parent.label:
-                users.setdefault(parent, set()).add(groups.get(node))
-    for constant, user_groups in users.items():
-        if constant not in groups and len(user_groups) == 1 and None not in user_groups:
-            groups[constant] = user_groups.pop()  # type: ignore[assignment]
     return groups
 
 

@@ -1,0 +1,89 @@
+"""Seed 000's chain-rule example, step by step: f(x, y, z) = x(2y + z).
+
+The seed computes f in three named steps, a = 2y, b = a + z, c = x*b, and asks for
+dc/dz = dc/db * db/dz.  This demo builds exactly that graph, prints the forward pass,
+every edge of the backward pass as a chain-rule line, and the gradients; then it writes
+the graph picture, one picture per step, and a page to step through them offline:
+
+    python -m demos.chain_rule                  # x=3, y=1, z=2; files go to out/
+    python -m demos.chain_rule --x -2 --y 5 --z -4 --out /tmp/chain
+
+With ``--images docs/images`` it also (re)writes the pictures the README shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import viz
+from autograd import Value
+
+
+def build(x: float, y: float, z: float) -> tuple[Value, dict[str, Value]]:
+    """f = x(2y + z) with the seed's names: a = 2y, b = a + z, c = x*b."""
+    vx, vy, vz = Value(x, "x"), Value(y, "y"), Value(z, "z")
+    a = 2 * vy
+    a.label = "a"
+    b = a + vz
+    b.label = "b"
+    c = vx * b
+    c.label = "c"
+    return c, {"x": vx, "y": vy, "z": vz, "a": a, "b": b, "c": c}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo; returns the exit status (1 if Graphviz is missing)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--x", type=float, default=3.0)
+    parser.add_argument("--y", type=float, default=1.0)
+    parser.add_argument("--z", type=float, default=2.0)
+    parser.add_argument("--out", type=Path, default=Path("out"),
+                        help="directory for the pictures and the page (default out/)")
+    parser.add_argument("--images", type=Path, default=None,
+                        help="also write the README pictures into this directory")
+    args = parser.parse_args(argv)
+
+    c, nodes = build(args.x, args.y, args.z)
+    print(f"f(x, y, z) = x(2y + z) at x = {args.x:g}, y = {args.y:g}, z = {args.z:g}\n")
+    print("Forward pass: a = 2y, b = a + z, c = x*b")
+    print(viz.format_forward(viz.forward_steps(c)))
+    print("\nBackward pass, one edge at a time (the engine's order):")
+    steps = list(viz.backward_steps(c))
+    print(viz.format_backward(steps))
+    print("\nThe seed's question, dc/dz = dc/db * db/dz:")
+    print("  " + next(s for s in steps if s.input is nodes["z"]).chain_rule())
+    print("\nGradients:")
+    print(viz.format_gradients(c))
+
+    try:
+        graph = viz.render(c, args.out / "chain_rule.svg")
+        frames = viz.frames(c, forward=True)
+        pictures = viz.write_frames(frames, args.out / "chain_rule_frames")
+        page = viz.write_html(frames, args.out / "chain_rule_steps.html",
+                              title="f(x, y, z) = x(2y + z), step by step")
+        if args.images is not None:
+            _write_readme_images(args.images)
+    except viz.GraphvizNotFoundError as error:
+        print(f"\n{error}", file=sys.stderr)
+        return 1
+    print(f"\nwrote {graph}\nwrote {len(pictures)} frames to {pictures[0].parent}\n"
+          f"wrote {page}  (open it in a browser; arrow keys step through the frames)")
+    return 0
+
+
+def _write_readme_images(directory: Path) -> None:
+    """The graph with its gradients, and the frame of the seed's step dc/dz = dc/db * db/dz."""
+    c, nodes = build(3.0, 1.0, 2.0)
+    c.backward()
+    viz.render(c, directory / "chain_rule.svg")
+    frames = viz.frames(c)
+    step = next(f for f in frames if f.step is not None and f.step.input is nodes["z"])
+    viz.render(step.titled_graph(), directory / "chain_rule_step.svg")
+    print(f"wrote the README pictures to {directory}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

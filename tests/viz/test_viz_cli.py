@@ -1,0 +1,135 @@
+"""The command line `python -m viz`, the chain-rule demo, and the docstring examples."""
+
+from __future__ import annotations
+
+import doctest
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import viz
+import viz.steps
+import viz.text
+from viz.__main__ import main
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_prints_forward_backward_and_gradients() -> None:
+    status, out, err = run("x*(2*y + z)", "x=3", "y=1", "z=2")
+    assert status == 0 and err == ""
+    assert "c     x*b          12" in out
+    assert "dc/dz = dc/db * db/dz = 3 * 1 = 3" in out
+    gradients = out.split("Gradients\n")[1].split("\n\n")[0].splitlines()
+    assert gradients == ["dc/dx = 4", "dc/dy = 6", "dc/dz = 3"]
+
+
+def test_text_option_prints_the_tree() -> None:
+    status, out, _ = run("x*(2*y + z)", "x=3", "y=1", "z=2", "--text")
+    assert status == 0
+    assert "└── b = a+z   data 4  grad 3" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["x.y", "x=1"], "attribute access"),
+        (["x + foo(y)", "x=1", "y=2"], "unknown function 'foo'"),
+        (["x*y", "x=1"], "variable 'y' has no value"),
+        (["x", "x=1", "q=2"], "does not use"),
+        (["x", "x=abc"], "not a number"),
+        (["x", "x"], "expected name=value"),
+        (["x +", "x=1"], "syntax error"),
+        (["x", "x=1", "--format", "%d"], "format spec"),
+        (["x", "x=1", "--params", "w"], "--params"),
+    ],
+)
+def test_bad_input_exits_2_with_one_error_line(argv: list[str], message: str) -> None:
+    status, out, err = run(*argv)
+    assert status == 2
+    assert out == ""
+    first, *rest = err.splitlines()
+    assert first.startswith("python -m viz: error: ") and message in first
+    assert len(rest) in (0, 2)  # optionally the expression and a caret under the problem
+    if rest:
+        assert rest[1].strip().startswith("^")
+    assert "Traceback" not in err
+
+
+def test_caret_under_the_unknown_function() -> None:
+    _, _, err = run("x + foo(y)", "x=1", "y=2")
+    assert err.splitlines()[1:] == ["    x + foo(y)", "        ^^^"]
+
+
+def test_argument_errors_exit_2() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["x", "--rankdir", "up"], stdout=io.StringIO(), stderr=io.StringIO())
+    assert info.value.code == 2
+
+
+@needs_dot
+def test_out_html_and_frames(tmp_path: Path) -> None:
+    status, out, err = run("tanh(w*x + b)", "w=0.5", "x=2", "b=-1", "--params", "w,b",
+                           "--out", str(tmp_path / "g.svg"), "--html", str(tmp_path / "s.html"),
+                           "--frames", str(tmp_path / "frames"))
+    assert status == 0, err
+    assert (tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
+    page = (tmp_path / "s.html").read_text()
+    assert "<svg" in page and "http" not in page
+    assert len(list((tmp_path / "frames").glob("frame_*.svg"))) == page.count('class="frame"')
+    assert "d(tanh(a))/da" in out
+
+
+def test_missing_graphviz_exits_1_and_keeps_the_dot_text(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    status, out, err = run("x*y", "x=1", "y=2", "--out", str(tmp_path / "g.png"))
+    assert status == 1
+    assert "da/dx = 2" in out  # the steps and gradients were printed first
+    assert "apt-get install graphviz" in err and "Traceback" not in err
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_python_dash_m_viz_runs_and_fails_cleanly() -> None:
+    ok = subprocess.run([sys.executable, "-m", "viz", "x*(2*y + z)", "x=3", "y=1", "z=2"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and "dc/dy = 6" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "viz", "__import__('os')", "x=1"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines()[0] == (
+        "python -m viz: error: unknown function '__import__' (known: exp, log, sqrt, tanh, "
+        "sigmoid, relu, softplus, sin, cos, abs, leaky_relu, sum, logsumexp, dot, linear) "
+        "(column 1)")
+    assert "Traceback" not in bad.stderr
+
+
+@needs_dot
+def test_chain_rule_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from demos import chain_rule
+
+    assert chain_rule.main(["--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "dc/dz = dc/db * db/dz = 3 * 1 = 3" in out
+    assert (tmp_path / "chain_rule.svg").exists()
+    page = (tmp_path / "chain_rule_steps.html").read_text()
+    assert page.count('class="frame"') == len(list((tmp_path / "chain_rule_frames").iterdir()))
+
+
+@pytest.mark.parametrize("module", [viz, viz.steps, viz.text])
+def test_docstring_examples(module: object) -> None:
+    result = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
+    assert result.attempted > 0 and result.failed == 0

@@ -1,0 +1,187 @@
+"""Frames of the passes, numbered pictures, and the offline stepping page."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from viz_graphs import seed_graph
+
+import viz
+from autograd import Value
+from viz.steps import backward_steps
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+
+
+def test_frames_cover_every_step_and_end_with_backwards_gradients() -> None:
+    c, v = seed_graph()
+    frames = viz.frames(c)
+    n_edges = sum(len(n.parents) for n in viz.GraphNames(c).order)
+    assert [f.kind for f in frames] == ["seed"] + ["backward"] * n_edges + ["done"]
+    assert [f.index for f in frames] == list(range(len(frames)))
+    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (4.0, 6.0, 3.0)
+    # Each backward frame's caption is its step's chain rule, and the picture shows the
+    # gradient the input has just received.
+    for frame in frames[1:-1]:
+        step = frame.step
+        assert frame.caption[0] == step.chain_rule()
+        assert f"grad {viz.format_value(step.grad_after)}" in frame.graph.source
+    assert frames[-1].caption == ("dc/dx = 4", "dc/dy = 6", "dc/dz = 3")
+
+
+def test_frames_start_fresh_unless_asked_to_accumulate() -> None:
+    c, v = seed_graph()
+    c.backward()
+    viz.frames(c)
+    assert v["x"].grad == 4.0  # not 8: the frames show one pass from zero
+    viz.frames(c, fresh=False)
+    assert v["x"].grad == 8.0  # like a second backward(), leaves accumulate
+
+
+def test_unknown_gradients_show_question_marks_until_reached() -> None:
+    c, _ = seed_graph()
+    frames = viz.frames(c)
+    assert frames[0].graph.source.count("grad ?") == 6  # only the root is known
+    assert frames[-1].graph.source.count("grad ?") == 0
+
+
+def test_forward_frames() -> None:
+    c, _ = seed_graph()
+    frames = viz.frames(c, forward=True)
+    forward = [f for f in frames if f.kind == "forward"]
+    assert len(forward) == 1 + 3  # the inputs, then a, b, c
+    assert forward[0].graph.source.count("data ?") == 3
+    assert forward[-1].caption == ("c = x*b = 12",)
+    assert "data ?" not in forward[-1].graph.source
+
+
+def test_the_current_edge_is_highlighted() -> None:
+    c, v = seed_graph()
+    frames = viz.frames(c)
+    names = viz.GraphNames(c)
+    into_z = next(f for f in frames if f.step is not None and f.step.input is v["z"])
+    edge = f"{names.node_id(v['z'])} -> {names.node_id(v['b'])}_op"
+    line = next(line for line in into_z.graph.source.splitlines() if edge in line)
+    assert "penwidth=2.5" in line
+
+
+@needs_dot
+def test_write_frames_numbers_the_pictures(tmp_path: Path) -> None:
+    c, _ = seed_graph()
+    frames = viz.frames(c)
+    paths = viz.write_frames(frames, tmp_path / "frames", format="svg")
+    assert [p.name for p in paths] == [f"frame_{k:03d}.svg" for k in range(len(frames))]
+    third = paths[3].read_text()
+    assert "Backward step 3 of 6" in third  # the picture carries its own title
+    pngs = viz.write_frames(frames[:2], tmp_path / "png", format="png", prefix="step")
+    assert [p.name for p in pngs] == ["step_000.png", "step_001.png"]
+    assert pngs[0].read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="format"):
+        viz.write_frames(frames, tmp_path, format="gif")
+
+
+@needs_dot
+def test_html_page_is_self_contained_and_has_every_frame(tmp_path: Path) -> None:
+    c, _ = seed_graph()
+    frames = viz.frames(c, forward=True)
+    path = viz.write_html(frames, tmp_path / "steps.html", title="f = x(2y + z)")
+    page = path.read_text()
+    assert page.count('<section class="frame"') == len(frames)
+    assert page.count("<svg") == len(frames)
+    for frame in frames:
+        assert f'id="frame-{frame.index + 1}"' in page
+        for line in frame.caption:
+            assert line.replace(">", "&gt;").replace("<", "&lt;") in page
+    lowered = page.lower()
+    for external in ("http:", "https:", "src=", "<link", "@import", "url(", "//cdn"):
+        assert external not in lowered, external
+    assert "ArrowRight" in page and "ArrowLeft" in page
+    assert '<button id="prev"' in page and '<button id="next"' in page
+
+
+def test_html_page_needs_frames_and_matching_pictures() -> None:
+    c, _ = seed_graph()
+    frames = viz.frames(c)
+    with pytest.raises(ValueError, match="no frames"):
+        viz.html_page([])
+    with pytest.raises(ValueError, match="pictures"):
+        viz.html_page(frames, svgs=["<svg></svg>"])
+    page = viz.html_page(frames, "<title & more>", svgs=["<svg></svg>"] * len(frames))
+    assert "<title>&lt;title &amp; more&gt;</title>" in page
+
+
+_HARNESS = r"""
+const fs = require("fs");
+const vm = require("vm");
+const html = fs.readFileSync(process.argv[2], "utf8");
+const script = html.match(/<script>([\s\S]*?)<\/script>/)[1];
+const count = (html.match(/<section class="frame"/g) || []).length;
+function element(id) {
+  return { id: id, hidden: false, textContent: "", value: "", disabled: false, listeners: {},
+           addEventListener(type, f) {
+             (this.listeners[type] = this.listeners[type] || []).push(f);
+           } };
+}
+const frames = Array.from({ length: count }, (_, i) => element("frame-" + (i + 1)));
+const byId = { prev: element("prev"), next: element("next"), counter: element("counter"),
+               slider: element("slider") };
+const keyListeners = [];
+const context = {
+  document: { querySelectorAll: (s) => (s === "section.frame" ? frames : []),
+              getElementById: (id) => byId[id],
+              addEventListener: (type, f) => { if (type === "keydown") keyListeners.push(f); },
+              body: { className: "" } },
+  location: { hash: "" },
+  history: { replaceState(a, b, hash) { context.location.hash = hash; } },
+  String: String, Math: Math, Array: Array, parseInt: parseInt, isNaN: isNaN,
+};
+vm.createContext(context);
+vm.runInContext(script, context);
+const visible = () => frames.map((f, i) => (f.hidden ? -1 : i)).filter((i) => i >= 0);
+const log = [visible()];
+const keys = ["ArrowRight", "ArrowRight", "ArrowLeft", "End", "ArrowRight", "Home", "ArrowLeft"];
+for (const key of keys) {
+  keyListeners.forEach((f) => f({ key: key, target: null, preventDefault() {} }));
+  log.push(visible());
+}
+byId.next.listeners.click[0]();
+log.push(visible());
+console.log(JSON.stringify({ log: log, counter: byId.counter.textContent,
+                             hash: context.location.hash, prevDisabled: byId.prev.disabled,
+                             count: count }));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node (to run the page's script) missing")
+def test_page_script_steps_with_arrow_keys_and_buttons(tmp_path: Path) -> None:
+    c, _ = seed_graph()
+    frames = viz.frames(c)
+    page = tmp_path / "steps.html"
+    page.write_text(viz.html_page(frames, svgs=["<svg></svg>"] * len(frames)))
+    harness = tmp_path / "harness.js"
+    harness.write_text(_HARNESS)
+    run = subprocess.run(["node", str(harness), str(page)], capture_output=True, text=True,
+                         timeout=60, check=True)
+    result = json.loads(run.stdout)
+    last = len(frames) - 1
+    assert result["count"] == len(frames)
+    assert result["log"] == [[0], [1], [2], [1], [last], [last], [0], [0], [1]]
+    assert result["counter"] == f"2 / {len(frames)}"
+    assert result["hash"] == "#2"
+    assert result["prevDisabled"] is False
+
+
+def test_step_records_drive_the_pictures_not_the_live_graph() -> None:
+    # A frame drawn mid-pass keeps its numbers even after the pass goes on.
+    x = Value(2.0, "x")
+    f = x * x
+    f.label = "f"
+    frames = viz.frames(f)
+    assert "grad 2" in frames[1].graph.source and "grad 4" in frames[2].graph.source
+    assert [s.grad_after for s in backward_steps(f)] == [4.0 + 2.0, 4.0 + 4.0]  # accumulates
+    assert re.search(r"x</B></TD><TD>data 2</TD><TD>grad 2<", frames[1].graph.source)

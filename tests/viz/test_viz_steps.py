@@ -1,0 +1,259 @@
+"""The stepper: the engine's backward pass cut into edges, with the chain rule written out."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from viz_graphs import random_graphs, same, seed_graph
+
+import autograd
+import viz
+from autograd import OPS, Value, apply, topological_order
+from viz.expr import build
+from viz.steps import backward_steps, format_backward, format_forward, forward_steps
+
+
+def test_seed_example_chain_rule_lines() -> None:
+    # f = x(2y + z) at x=3, y=1, z=2: df/dx = 2y + z = 4, df/dy = 2x = 6, df/dz = x = 3.
+    c, v = seed_graph()
+    lines = [step.chain_rule() for step in backward_steps(c)]
+    assert lines == [
+        "dc/dx = dc/dc * dc/dx = 1 * b = 1 * 4 = 4",
+        "dc/db = dc/dc * dc/db = 1 * x = 1 * 3 = 3",
+        "dc/da = dc/db * db/da = 3 * 1 = 3",
+        "dc/dz = dc/db * db/dz = 3 * 1 = 3",
+        "dc/d(2) = dc/da * da/d(2) = 3 * y = 3 * 1 = 3",
+        "dc/dy = dc/da * da/dy = 3 * 2 = 6",
+    ]
+    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (4.0, 6.0, 3.0)
+
+
+def test_seed_example_records() -> None:
+    c, v = seed_graph()
+    steps = list(backward_steps(c))
+    dz = steps[3]
+    assert dz.node is v["b"] and dz.input is v["z"] and dz.input_index == 1
+    assert dz.op is OPS["add"]
+    assert (dz.upstream, dz.local, dz.contribution) == (3.0, 1.0, 3.0)
+    assert (dz.grad_before, dz.grad_after, dz.accumulates) == (0.0, 3.0, False)
+    assert dz.rule == OPS["add"].formula(1, 2)
+    assert dz.local_formula == "1"
+    assert dz.expression == "a+z"
+    assert (dz.target_symbol, dz.upstream_symbol, dz.local_symbol) == ("dc/dz", "dc/db", "db/dz")
+    assert [s.first_of_node for s in steps] == [True, False, True, False, True, False]
+
+
+def test_order_and_numbers_are_the_engines() -> None:
+    c, _ = seed_graph()
+    steps = list(backward_steps(c))
+    interior = topological_order(c, include_leaves=False)
+    expected = [(node, i) for node in reversed(interior) for i in range(len(node.parents))]
+    assert [(s.node, s.input_index) for s in steps] == expected
+    for s in steps:
+        assert s.local == s.node.local_grads[s.input_index]
+        assert s.input is s.node.parents[s.input_index]
+
+
+def test_accumulation_into_a_shared_input_is_marked() -> None:
+    x = Value(3.0, "x")
+    f = x * x + x
+    f.label = "f"
+    steps = list(backward_steps(f))
+    into_x = [s for s in steps if s.input is x]
+    assert [s.accumulates for s in into_x] == [False, True, True]
+    assert into_x[-1].grad_after == x.grad == 2 * 3.0 + 1
+    assert "+=" in into_x[1].chain_rule()
+    # The same input twice in one node: the local derivative says which argument.
+    assert {s.local_symbol for s in into_x if s.node is not f} == {"da/dx[a]", "da/dx[b]"}
+
+
+def test_leaf_root_has_no_steps_and_accumulates_like_the_engine() -> None:
+    x = Value(2.0, "x")
+    x.grad = 1.5
+    assert list(backward_steps(x)) == []
+    assert x.grad == 2.5
+    assert format_backward([]) == "(no edges: the root is a leaf)"
+
+
+def test_seed_argument_scales_like_backward() -> None:
+    c, v = seed_graph()
+    list(backward_steps(c, 2.5))
+    stepped = {k: n.grad for k, n in v.items()}
+    c2, v2 = seed_graph()
+    c2.backward(2.5)
+    assert stepped == {k: n.grad for k, n in v2.items()}
+    with pytest.raises(TypeError, match="seed must be a real number"):
+        backward_steps(c, "1")
+
+
+def test_not_a_node_is_a_clear_type_error() -> None:
+    with pytest.raises(TypeError, match="graph node"):
+        backward_steps(3.0)
+    with pytest.raises(TypeError, match="graph node"):
+        forward_steps([Value(1.0)])
+
+
+@given(random_graphs(), st.lists(st.floats(-2, 2), min_size=4, max_size=4))
+def test_after_the_last_step_every_gradient_equals_backward(graph, stale) -> None:
+    root, leaves = graph
+    nodes = topological_order(root)
+    # Leaves may hold gradients from an earlier pass; both must accumulate onto them.
+    for leaf, g in zip(leaves, stale):
+        leaf.grad = g
+    steps = list(backward_steps(root))
+    stepped = [n.grad for n in nodes]
+    upstreams = [(s.node, s.upstream) for s in steps]
+    for leaf, g in zip(leaves, stale):
+        leaf.grad = g
+    for node in nodes:
+        if node.parents:
+            node.grad = 123.0  # the engine resets interior nodes; so must the stepper
+    root.backward()
+    assert all(same(a, n.grad) for a, n in zip(stepped, nodes))
+    # A node's upstream gradient is complete when its turn comes: it is backward()'s.
+    assert all(same(up, node.grad) for node, up in upstreams)
+    for s in steps:
+        assert same(s.grad_after, s.grad_before + s.contribution)
+        assert same(s.contribution, s.local * s.upstream)
+
+
+@given(random_graphs())
+def test_every_op_renders_a_formula_in_node_names(graph) -> None:
+    root, _ = graph
+    names = viz.GraphNames(root)
+    for s in backward_steps(root, names=names):
+        op = s.op
+        n = len(s.node.parents)
+        own_names = {op.input_name(i, n) for i in range(n)} | {"out", *op.params}
+        node_names = {names[p] for p in s.node.parents} | {names[s.node]}
+        for token in re.findall(r"[A-Za-z_]\w*", s.local_formula):
+            # every input name of the op's rule was replaced by a node's name
+            assert token not in own_names or token in node_names, (s.rule, s.local_formula)
+        assert s.chain_rule().startswith(s.target_symbol)
+
+
+_EVALUABLE = re.compile(r"[\w.()+\-*/ ]+")
+
+
+@given(random_graphs(max_ops=5))
+def test_formula_text_evaluates_to_the_stored_local(graph) -> None:
+    """The op table's formula, written in node names and evaluated with viz's own parser at
+    the nodes' values, gives the number the engine stored (an independent check that the
+    names were substituted into the right places)."""
+    root, _ = graph
+    names = viz.GraphNames(root, ".17g")  # constants are named by their exact value
+    for s in backward_steps(root, names=names):
+        text = s.local_formula.split(" = ")[0]
+        if not _EVALUABLE.fullmatch(text) or "sign" in text:
+            continue  # conditional forms ("1 if a > 0 else 0") and notes are not expressions
+        values = {_safe(names[p]): p.data for p in (*s.node.parents, s.node)
+                  if re.fullmatch(r"[A-Za-z_]\w*", names[p])}
+        rewritten = _rename(text, [names[p] for p in (*s.node.parents, s.node)])
+        got = build(rewritten, values, allow_unused=True).root.data
+        want = s.local
+        assert same(got, want) or math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
+            s.rule, s.local_formula, got, want)
+
+
+def _safe(name: str) -> str:
+    return "v_" + re.sub(r"\W", "_", name)
+
+
+def _rename(text: str, names: list[str]) -> str:
+    """Node names as variable names of the expression language (v_x, v_n1, ...)."""
+    identifiers = {name for name in names if re.fullmatch(r"[A-Za-z_]\w*", name)}
+    return re.sub(r"[A-Za-z_]\w*",
+                  lambda m: _safe(m.group()) if m.group() in identifiers else m.group(), text)
+
+
+def test_forward_steps_follow_the_topological_order() -> None:
+    c, _ = seed_graph()
+    steps = forward_steps(c)
+    assert [s.node for s in steps] == topological_order(c)
+    assert [s.value for s in steps] == [n.data for n in topological_order(c)]
+    by_name = {s.name: s for s in steps}
+    assert str(by_name["b"]) == "b = a+z = 4"
+    assert str(by_name["x"]) == "x = 3  (input)"
+    assert by_name["2"].expression == "constant"
+    table = format_forward(steps)
+    assert table.splitlines()[0].split() == ["step", "node", "computed", "as", "value"]
+    assert len(table.splitlines()) == 2 + len(steps)
+
+
+def test_generated_names_follow_the_seed() -> None:
+    # Unlabelled results are named a, b, c in the order they are computed.
+    expr = build("x*(2*y + z)", {"x": 3, "y": 1, "z": 2})
+    names = viz.GraphNames(expr.root)
+    assert [names[n] for n in names.order] == ["x", "2", "y", "a", "z", "b", "c"]
+
+
+def test_generated_names_avoid_labels_and_repeated_labels_are_numbered() -> None:
+    a, b = Value(1.0, "a"), Value(2.0, "a")
+    f = a * b + a
+    names = viz.GraphNames(f)
+    assert sorted(names.names.values()) == ["a", "a#2", "b", "c"]
+
+
+def test_nary_ops_are_explained() -> None:
+    w = [Value(0.5, "w0"), Value(-1.0, "w1")]
+    x = [Value(2.0, "x0"), Value(3.0, "x1")]
+    b = Value(0.25, "b")
+    z = autograd.linear(w, x, b)
+    z.label = "z"
+    steps = list(backward_steps(z))
+    assert steps[0].expression == "[w0, w1]·[x0, x1] + b"
+    assert [s.local_formula for s in steps] == ["x0", "x1", "w0", "w1", "1"]
+    assert steps[0].chain_rule() == "dz/dw0 = dz/dz * dz/dw0 = 1 * x0 = 1 * 2 = 2"
+    s = autograd.sum([w[0], x[0], b])
+    assert viz.GraphNames(s).expression(s) == "w0 + x0 + b"
+    lse = autograd.logsumexp([w[0], x[0]])
+    assert viz.GraphNames(lse).expression(lse) == "logsumexp([w0, x0])"
+    d = apply(OPS["dot"], (*w, *x))
+    assert viz.GraphNames(d).expression(d) == "[w0, w1]·[x0, x1]"
+
+
+def test_long_vectors_are_shortened_in_expressions() -> None:
+    xs = [Value(float(i), f"x{i}") for i in range(20)]
+    s = autograd.sum(xs)
+    assert viz.GraphNames(s).expression(s) == "x0 + x1 + x2 + x3 + x4 + x5 + … + x19"
+
+
+def test_format_backward_table_has_a_row_per_edge() -> None:
+    c, _ = seed_graph()
+    steps = list(backward_steps(c))
+    text = format_backward(steps)
+    lines = text.splitlines()
+    assert len(lines) == 2 + len(steps)
+    for s in steps:
+        assert s.chain_rule() in text and s.rule in text
+    assert format_backward(steps, rules=False).splitlines()[0].split()[-1] == "gradient"
+
+
+def test_number_format_is_used_and_checked() -> None:
+    c, _ = seed_graph()
+    steps = list(backward_steps(c, number_format=".2f"))
+    assert steps[0].chain_rule() == "dc/dx = dc/dc * dc/dx = 1.00 * b = 1.00 * 4.00 = 4.00"
+    with pytest.raises(ValueError, match="format spec"):
+        backward_steps(c, number_format="%d")
+
+
+def test_tensor_graphs_step_like_their_backward() -> None:
+    np = pytest.importorskip("numpy")
+    tensor = pytest.importorskip("autograd.tensor")
+    weights = tensor.Tensor([[2.0, 1.0], [-1.0, 3.0]], "W")
+    x = tensor.Tensor([[1.0, -1.0]], "x")
+    loss = (x @ weights).relu().sum()
+    loss.label = "loss"
+    steps = list(backward_steps(loss))
+    stepped = {n: np.array(n.grad, copy=True) for n in topological_order(loss)}
+    for n in stepped:
+        n.grad = np.zeros_like(n.data) if not n.parents else 0.0
+    loss.backward()
+    for n, g in stepped.items():
+        assert np.array_equal(g, n.grad)
+    assert steps and all(isinstance(s.chain_rule(), str) for s in steps)
+    assert "[[" in viz.format_value(weights.data)
