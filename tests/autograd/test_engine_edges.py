@@ -526,3 +526,19 @@ def test_random_micrograd_programs_give_micrograd_numbers(leaves: list[float],
                                [theirs[0], *theirs[1], *theirs[2]]):
         assert math.isclose(mine, reference, rel_tol=1e-12, abs_tol=1e-12 * max(
             1.0, max(map(abs, theirs[2]))))
+
+
+@pytest.mark.parametrize("scalar", [np.float64(2.0), np.float32(2.0), np.int64(2)], ids=repr)
+def test_numpy_scalars_on_either_side(scalar: object) -> None:
+    x = Value(3.0)
+    results = [scalar * x, x * scalar, scalar + x, scalar - x, x / scalar, scalar / x,
+               x**scalar, scalar**x]
+    assert all(type(r) is Value for r in results)
+    want = [6.0, 6.0, 5.0, -1.0, 1.5, 2 / 3, 9.0, 8.0]
+    assert [r.data for r in results] == pytest.approx(want, rel=1e-15)
+    # d/dx of each, against the closed forms
+    grads = [2.0, 2.0, 1.0, -1.0, 0.5, -2 / 9, 6.0, 8.0 * math.log(2.0)]
+    for r, g in zip(results, grads):
+        x.grad = 0.0
+        r.backward()
+        assert math.isclose(x.grad, g, rel_tol=1e-15), (r, g)
