@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from viz.dot import RENDER_FORMATS, GraphvizNotFoundError, RenderError, render
@@ -49,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=_PROG,
         description="Build a computation graph from an expression, and show its forward "
                     "pass, its backward pass step by step, and every input's gradient.",
-        epilog=f"Functions: {', '.join(FUNCTIONS)}.  An expression that starts with '-' goes "
-               f"after '--':  {_PROG} -- \"-x*y\" x=2 y=3",
+        epilog=f"Functions: {', '.join(FUNCTIONS)}.  Example: {_PROG} \"x*(2*y + z)\" x=3 "
+               f"y=1 z=2 --html steps.html",
     )
     parser.add_argument("expression", help='e.g. "x*(2*y + z)"')
     parser.add_argument("values", nargs="*", metavar="NAME=VALUE",
@@ -80,7 +81,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     """Run the command line; returns the exit status."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0].startswith("-") and arguments[0][1:2] not in ("-", "h", ""):
+        # "-x*y" is an expression, not an option: let argparse see it as one.
+        arguments.insert(0, "--")
+    args = build_parser().parse_args(arguments)
 
     def fail(message: str, detail: str = "", status: int = 2) -> int:
         print(f"{_PROG}: error: {message}", file=err)
@@ -92,6 +97,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         number_format = check_number_format(args.number_format)
     except ValueError as error:
         return fail(str(error))
+    if args.out and Path(args.out).suffix.lstrip(".").lower() not in RENDER_FORMATS:
+        return fail(f"--out {args.out}: the extension must be one of "
+                    f"{', '.join('.' + f for f in RENDER_FORMATS)}")
     try:
         values = parse_assignments(args.values)
         expression = build(args.expression, values)
@@ -134,7 +142,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
                 print(f"wrote {len(paths)} frames to {args.frames}", file=out)
     except GraphvizNotFoundError as error:
         return fail(str(error), status=1)
-    except (RenderError, OSError, ValueError) as error:
+    except OSError as error:
+        return fail(f"cannot write {error.filename or 'the output'}: {error.strerror or error}",
+                    status=1)
+    except RenderError as error:
         return fail(str(error), status=1)
     return 0
 

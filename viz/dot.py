@@ -155,6 +155,9 @@ def _as_parameter_set(parameters: Iterable[Any] | Callable[[Any], bool] | None,
                       names: GraphNames) -> set[Any]:
     if parameters is None:
         return set()
+    model_parameters = getattr(parameters, "parameters", None)
+    if callable(model_parameters):  # a model: mlp.MLP, a Layer, a Neuron, ...
+        return set(model_parameters())
     if callable(parameters):
         return {node for node in names.order if not node.parents and parameters(node)}
     return set(parameters)
@@ -212,7 +215,8 @@ def draw(
     ``number_format`` (a format spec, ``".4g"``); ``highlight`` nodes (a set, or a
     mapping node -> colour) and ``highlight_edges``: the edges ``(node, input_index)``
     into `node` from its input number `input_index` (a set, or a mapping to colours);
-    ``parameters`` (nodes, or a predicate) coloured apart from inputs, the output and
+    ``parameters`` (nodes, a predicate, or a model with a ``parameters()`` method)
+    coloured apart from inputs, the output and
     constants (``colors=False`` for plain black and white); ``collapse`` to draw one box
     per group ("neuron", "layer", a mapping node -> group name, or a callable; see
     `group_by_label` and `infer_groups`); ``values``/``grads`` to show given numbers
@@ -252,13 +256,16 @@ def draw(
 
     # -- value records and op nodes ---------------------------------------------------------
     drawn_groups: set[str] = set()
+    # group members that a node outside their group uses: the group's outputs
+    used_outside = {parent for node in names.order for parent in node.parents
+                    if parent in groups and groups.get(node) != groups[parent]}
     for node in names.order:
         if node in groups:
             group = groups[node]
             if group not in drawn_groups:
                 drawn_groups.add(group)
-                _draw_group(dot, group, group_ids[group], members[group], groups, names, marked,
-                            show_grads, values, grads, colors, fmt)
+                _draw_group(dot, group, group_ids[group], members[group], used_outside, names,
+                            marked, show_grads, values, grads, colors, fmt)
             continue
         node_id = names.node_id(node)
         role = _role(node, names, parameter_set)
@@ -311,17 +318,11 @@ def draw(
 
 
 def _draw_group(dot: graphviz.Digraph, group: str, group_id: str, nodes: list[Any],
-                groups: Mapping[Any, str], names: GraphNames, marked: Mapping[Any, str],
+                used_outside: set[Any], names: GraphNames, marked: Mapping[Any, str],
                 show_grads: bool, values: Mapping[Any, Any] | None,
                 grads: Mapping[Any, Any] | None, colors: bool, fmt: str) -> None:
     """One box for a whole group: its name, its size and, when it has one output, its value."""
-    member_set = set(nodes)
-    outputs = [node for node in nodes if node is names.root]
-    users: set[Any] = set()
-    for node in names.order:
-        if node not in member_set:
-            users.update(p for p in node.parents if p in member_set)
-    outputs += [node for node in nodes if node in users and node is not names.root]
+    outputs = [node for node in nodes if node is names.root or node in used_outside]
     n_leaves = sum(1 for node in nodes if not node.parents)
     n_ops = len(nodes) - n_leaves
     cells = [_cell(group, bold=True), _cell(f"{n_ops} ops, {n_leaves} leaves")]

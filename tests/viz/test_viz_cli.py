@@ -34,6 +34,12 @@ def test_prints_forward_backward_and_gradients() -> None:
     assert gradients == ["dc/dx = 4", "dc/dy = 6", "dc/dz = 3"]
 
 
+def test_an_expression_may_start_with_a_minus() -> None:
+    status, out, _ = run("-x*y", "x=2", "y=3")
+    assert status == 0
+    assert "db/dx = -3" in out and "db/dy = -2" in out
+
+
 def test_text_option_prints_the_tree() -> None:
     status, out, _ = run("x*(2*y + z)", "x=3", "y=1", "z=2", "--text")
     assert status == 0
@@ -52,6 +58,7 @@ def test_text_option_prints_the_tree() -> None:
         (["x +", "x=1"], "syntax error"),
         (["x", "x=1", "--format", "%d"], "format spec"),
         (["x", "x=1", "--params", "w"], "--params"),
+        (["x", "x=1", "--out", "graph.gif"], "extension must be one of"),
     ],
 )
 def test_bad_input_exits_2_with_one_error_line(argv: list[str], message: str) -> None:

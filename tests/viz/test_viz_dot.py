@@ -95,6 +95,14 @@ def test_roles_are_coloured() -> None:
     assert ROLE_COLORS["constant"] in lines[names.node_id(constant)]
     by_predicate = _node_lines(viz.draw(c, parameters=lambda n: n.label == "x").source)
     assert ROLE_COLORS["parameter"] in by_predicate[names.node_id(v["x"])]
+
+    class Model:
+        def parameters(self) -> list[Value]:
+            return [v["z"]]
+
+    by_model = _node_lines(viz.draw(c, parameters=Model()).source)
+    assert ROLE_COLORS["parameter"] in by_model[names.node_id(v["z"])]
+    assert ROLE_COLORS["parameter"] not in by_model[names.node_id(v["y"])]
     plain = viz.draw(c, colors=False).source
     assert not any(color in plain for color in ROLE_COLORS.values() if color != "#ffffff")
 
@@ -172,6 +180,24 @@ def test_collapse_per_neuron_and_per_layer(fused: bool) -> None:
     assert len(re.findall(rf"n\d+ -> {boxes['L0']}\b", layer_source)) == 2
     full = viz.draw(loss).source
     assert len(layer_source) < len(neuron_source) < len(full)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_collapse_an_mlp_model(fused: bool) -> None:
+    """The labels `mlp` gives (L{layer}.N{neuron}.w{i}, .b, .z, .a) are what collapsing reads."""
+    nn = pytest.importorskip("mlp.nn")
+    model = nn.MLP(2, [3, 2, 1], seed=0, fused=fused)
+    out = model([Value(0.5, "x0"), Value(-1.0, "x1")])
+    loss = (out - 1.0) ** 2
+    params = list(model.parameters())
+    neurons = {p.label.rsplit(".", 1)[0] for p in params}
+    layers = {p.label.split(".", 1)[0] for p in params}
+    names = GraphNames(loss)
+    assert set(infer_groups(names, "neuron").values()) == neurons
+    assert set(infer_groups(names, "layer").values()) == layers
+    by_neuron = viz.draw(loss, collapse="neuron", parameters=model).source
+    assert len(re.findall(r"^\s*g\d+ \[", by_neuron, flags=re.M)) == len(neurons) == 6
+    assert not any(p.label in by_neuron for p in params)
 
 
 def test_custom_grouping() -> None:
