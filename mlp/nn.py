@@ -1,0 +1,668 @@
+"""Neurons, layers and multi-layer perceptrons made of `Value`s.
+
+A neuron computes ``activation(w·x + b)``.  By default the weighted sum is one node of
+the op table's ``linear`` op (fast to train, and still one readable step); with
+``fused=False`` it is built op by op, ``w0*x0 + w1*x1 + ... + b``, for teaching.  Both
+give the same gradients.
+
+Every parameter carries a label that says where it sits: ``L{layer}.N{neuron}.w{input}``
+and ``L{layer}.N{neuron}.b`` (all indices from 0).  A neuron's weighted sum is labelled
+``L{layer}.N{neuron}.z`` and its activation ``L{layer}.N{neuron}.a``; a model's output
+activation values are labelled ``out{k}``.  Renderers use these to collapse a graph per
+neuron or per layer.
+"""
+
+# X (a matrix with one sample per row) follows the NumPy/scikit-learn convention.
+# ruff: noqa: N803
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from autograd import OPS, Value, apply, no_grad
+from autograd.functional import softmax
+from autograd.ops import Op
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+__all__ = [
+    "Neuron", "Layer", "MLP", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
+    "LayerWeights",
+]
+
+#: activations a neuron (hidden layer) can use
+HIDDEN_ACTIVATIONS: tuple[str, ...] = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
+#: what a model applies to its last layer's weighted sums
+OUTPUT_ACTIVATIONS: tuple[str, ...] = ("linear", "sigmoid", "softmax")
+#: weight initialization schemes (biases always start at 0)
+INITIALIZERS: tuple[str, ...] = (
+    "auto", "he", "he_uniform", "xavier", "xavier_uniform", "glorot", "glorot_uniform",
+    "uniform",
+)
+
+#: one layer's weights in PyTorch's layout: W of shape (n_outputs, n_inputs), b of (n_outputs,)
+LayerWeights = tuple[np.ndarray, np.ndarray]
+
+_LINEAR, _MUL, _ADD = OPS["linear"], OPS["mul"], OPS["add"]
+_SIGMOID = OPS["sigmoid"]
+
+
+def _check_name(value: object, allowed: tuple[str, ...], what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a name (str), got {type(value).__name__}")
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
+    return value
+
+
+def _check_count(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{what} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{what} must be at least 1, got {value}")
+    return int(value)
+
+
+def _check_slope(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"negative_slope must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"negative_slope must be finite, got {value}")
+    return float(value)
+
+
+def _activation_op(activation: str, negative_slope: float) -> tuple[Op | None, tuple[float, ...]]:
+    """The op table entry (and its params) for a hidden activation; None for linear."""
+    if activation == "linear":
+        return None, ()
+    if activation == "leaky_relu":
+        return OPS["leaky_relu"], (negative_slope,)
+    return OPS[activation], ()
+
+
+def _resolve_init(init: str, activation: str) -> str:
+    init = _check_name(init, INITIALIZERS, "init")
+    if init == "auto":
+        return "he" if activation in ("relu", "leaky_relu") else "xavier"
+    return {"glorot": "xavier", "glorot_uniform": "xavier_uniform"}.get(init, init)
+
+
+def _initial_weight(rng: random.Random, init: str, fan_in: int, fan_out: int) -> float:
+    """One weight drawn by scheme `init` (already resolved, see `_resolve_init`)."""
+    if init == "he":  # Kaiming normal: keeps the variance through ReLU layers
+        return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
+    if init == "he_uniform":
+        limit = math.sqrt(6.0 / fan_in)
+    elif init == "xavier":  # Glorot normal: keeps the variance through tanh/sigmoid layers
+        return rng.gauss(0.0, math.sqrt(2.0 / (fan_in + fan_out)))
+    elif init == "xavier_uniform":
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+    else:  # "uniform": micrograd's U(-1, 1)
+        limit = 1.0
+    return rng.uniform(-limit, limit)
+
+
+def _make_rng(seed: int | None, rng: random.Random | None) -> random.Random:
+    if rng is not None:
+        if seed is not None:
+            raise ValueError("pass either seed or rng, not both")
+        if not isinstance(rng, random.Random):
+            raise TypeError(f"rng must be a random.Random, got {type(rng).__name__}")
+        return rng
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+    return random.Random(seed)
+
+
+def _activation_from_nonlin(nonlin: bool | None, activation: str) -> str:
+    """micrograd's ``nonlin=True/False`` spelling of relu/linear."""
+    if nonlin is None:
+        return activation
+    return "relu" if nonlin else "linear"
+
+
+def _as_row(x: object, n_inputs: int, owner: str) -> tuple[Value, ...]:
+    """One sample as a tuple of Values (numbers become constant leaves)."""
+    if isinstance(x, np.ndarray):
+        if x.ndim != 1:
+            raise ValueError(f"{owner} takes one sample (a 1-D sequence of {n_inputs} numbers), "
+                             f"got an array of shape {x.shape}; use forward_batch for many")
+        x = x.tolist()
+    elif isinstance(x, (str, bytes, Value, numbers.Number)) or not hasattr(x, "__len__"):
+        raise TypeError(f"{owner} takes a sequence of {n_inputs} numbers or Values, "
+                        f"got {type(x).__name__}")
+    if len(x) != n_inputs:  # type: ignore[arg-type]
+        raise ValueError(f"{owner} expects {n_inputs} inputs, got {len(x)}")  # type: ignore[arg-type]
+    row = []
+    for i, v in enumerate(x):  # type: ignore[arg-type]
+        if isinstance(v, Value):
+            row.append(v)
+        elif isinstance(v, numbers.Real):
+            row.append(Value(v))
+        else:
+            raise TypeError(f"{owner} input {i} must be a number or Value, got "
+                            f"{type(v).__name__}: {v!r:.40}")
+    return tuple(row)
+
+
+class Neuron:
+    """``activation(w·x + b)`` with its own weights ``w`` and bias ``b`` (Values).
+
+    ``Neuron(nin)`` is a ReLU neuron; micrograd's ``Neuron(nin, nonlin=False)`` also works.
+    `fused` chooses how the weighted sum is built: one ``linear`` node (True) or a chain of
+    ``mul`` and ``add`` nodes (False, for teaching).  `name` prefixes the labels.
+    """
+
+    __slots__ = ("w", "b", "activation", "negative_slope", "fused", "name", "_bias_tuple",
+                 "_act_op", "_act_params", "_z_label", "_a_label")
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "relu",
+        *,
+        init: str = "auto",
+        fan_out: int = 1,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        fused: bool = True,
+        negative_slope: float = 0.01,
+        name: str = "N0",
+        nonlin: bool | None = None,
+    ) -> None:
+        nin = _check_count(nin, "nin")
+        activation = _check_name(_activation_from_nonlin(nonlin, activation),
+                                 HIDDEN_ACTIVATIONS, "activation")
+        scheme = _resolve_init(init, activation)
+        fan_out = _check_count(fan_out, "fan_out")
+        generator = _make_rng(seed, rng)
+        self.name = str(name)
+        self.w: tuple[Value, ...] = tuple(
+            Value(_initial_weight(generator, scheme, nin, fan_out), f"{self.name}.w{i}")
+            for i in range(nin)
+        )
+        self.b = Value(0.0, f"{self.name}.b")
+        self._bias_tuple = (self.b,)
+        self.fused = bool(fused)
+        self.activation = activation
+        self.negative_slope = _check_slope(negative_slope)
+        self._act_op, self._act_params = _activation_op(activation, self.negative_slope)
+        self._z_label = f"{self.name}.z"
+        self._a_label = f"{self.name}.a"
+
+    @property
+    def n_inputs(self) -> int:
+        """How many inputs the neuron takes."""
+        return len(self.w)
+
+    def parameters(self) -> list[Value]:
+        """The weights then the bias: ``[w0, w1, ..., b]``."""
+        return [*self.w, self.b]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0."""
+        for p in self.w:
+            p.grad = 0.0
+        self.b.grad = 0.0
+
+    def __call__(self, x: Sequence[float | Value]) -> Value:
+        """The neuron's output for one sample `x` (numbers or Values)."""
+        row = _as_row(x, len(self.w), f"neuron {self.name}")
+        return self._forward(row, None)
+
+    def _forward(self, row: tuple[Value, ...], weight_datas: tuple[float, ...] | None) -> Value:
+        """Output for a validated row; `weight_datas` are ``(*w.data, b.data)`` if known."""
+        if self.fused:
+            if weight_datas is None:
+                weight_datas = (*(w.data for w in self.w), self.b.data)
+            datas = weight_datas[:-1] + tuple(v.data for v in row) + weight_datas[-1:]
+            z = apply(_LINEAR, self.w + row + self._bias_tuple, (), datas)
+        else:
+            z = self._weighted_sum_op_by_op(row)
+        z.label = self._z_label
+        if self._act_op is None:
+            return z
+        a = apply(self._act_op, (z,), self._act_params)
+        a.label = self._a_label
+        return a
+
+    def _weighted_sum_op_by_op(self, row: tuple[Value, ...]) -> Value:
+        """w0*x0 + w1*x1 + ... + b, one mul or add node at a time."""
+        w = self.w
+        z = apply(_MUL, (w[0], row[0]))
+        for wi, xi in zip(w[1:], row[1:]):
+            z = apply(_ADD, (z, apply(_MUL, (wi, xi))))
+        return apply(_ADD, (z, self.b))
+
+    def __repr__(self) -> str:
+        mode = "" if self.fused else ", op by op"
+        return f"Neuron({self.name}: {len(self.w)} inputs, {self.activation}{mode})"
+
+
+class Layer:
+    """`nout` neurons that all read the same `nin` inputs.
+
+    ``Layer(nin, nout)`` is a ReLU layer (micrograd's ``Layer(nin, nout, nonlin=False)``
+    also works).  Calling it on one sample returns a list of Values (a single Value when
+    ``nout == 1``, as in micrograd); `forward` always returns a list.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "relu",
+        *,
+        init: str = "auto",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        fused: bool = True,
+        negative_slope: float = 0.01,
+        name: str = "L0",
+        nonlin: bool | None = None,
+    ) -> None:
+        nin = _check_count(nin, "nin")
+        nout = _check_count(nout, "nout")
+        activation = _check_name(_activation_from_nonlin(nonlin, activation),
+                                 HIDDEN_ACTIVATIONS, "activation")
+        generator = _make_rng(seed, rng)
+        self.name = str(name)
+        self.activation = activation
+        self.neurons: list[Neuron] = [
+            Neuron(nin, activation, init=init, fan_out=nout, rng=generator, fused=fused,
+                   negative_slope=negative_slope, name=f"{self.name}.N{j}")
+            for j in range(nout)
+        ]
+
+    @property
+    def n_inputs(self) -> int:
+        """How many inputs each neuron takes."""
+        return self.neurons[0].n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        """How many neurons (outputs) the layer has."""
+        return len(self.neurons)
+
+    @property
+    def fused(self) -> bool:
+        """Whether the neurons build their weighted sums as one ``linear`` node."""
+        return self.neurons[0].fused
+
+    @fused.setter
+    def fused(self, value: bool) -> None:
+        for n in self.neurons:
+            n.fused = bool(value)
+
+    @property
+    def negative_slope(self) -> float:
+        """The leaky ReLU slope for inputs below 0 (used only by ``leaky_relu``)."""
+        return self.neurons[0].negative_slope
+
+    def parameters(self) -> list[Value]:
+        """Every neuron's parameters, neuron by neuron."""
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0."""
+        for n in self.neurons:
+            n.zero_grad()
+
+    def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
+        """Outputs for one sample; a single Value if the layer has one neuron (micrograd)."""
+        out = self.forward(x)
+        return out[0] if len(out) == 1 else out
+
+    def forward(self, x: Sequence[float | Value]) -> list[Value]:
+        """The list of outputs for one sample `x`."""
+        row = _as_row(x, self.n_inputs, f"layer {self.name}")
+        return list(self.forward_rows([row])[0])
+
+    def forward_rows(self, rows: list[tuple[Value, ...]]) -> list[tuple[Value, ...]]:
+        """Outputs for many samples, each a tuple of Values of the right length.
+
+        The hot path of training: each weight's ``.data`` is read once per call, and the
+        rows are not validated again (`MLP.forward_batch` validates its input).
+        """
+        neurons = self.neurons
+        if not all(n.fused for n in neurons):
+            return [tuple(n._forward(row, None) for n in neurons) for row in rows]
+        # Everything a fused neuron needs, read once for the whole batch.
+        plans = [
+            (n.w, n._bias_tuple, tuple(w.data for w in n.w), (n.b.data,),
+             n._act_op, n._act_params, n._z_label, n._a_label)
+            for n in neurons
+        ]
+        out_rows = []
+        for row in rows:
+            row_datas = tuple(v.data for v in row)
+            outs = []
+            for w, bias, w_datas, b_datas, act, act_params, z_label, a_label in plans:
+                z = apply(_LINEAR, w + row + bias, (), w_datas + row_datas + b_datas)
+                z.label = z_label
+                if act is not None:
+                    z = apply(act, (z,), act_params)
+                    z.label = a_label
+                outs.append(z)
+            out_rows.append(tuple(outs))
+        return out_rows
+
+    def get_weights(self) -> LayerWeights:
+        """(W, b) as new float64 arrays; ``W[j, i]`` is neuron j's weight for input i."""
+        weight = np.array([[w.data for w in n.w] for n in self.neurons], dtype=np.float64)
+        bias = np.array([n.b.data for n in self.neurons], dtype=np.float64)
+        return weight, bias
+
+    def __repr__(self) -> str:
+        return (f"Layer({self.name}: {self.n_inputs} -> {self.n_outputs}, {self.activation}, "
+                f"{self.n_outputs * (self.n_inputs + 1)} parameters)")
+
+
+class MLP:
+    """A multi-layer perceptron: ``MLP(4, [16, 16, 3])`` maps 4 inputs to 3 outputs.
+
+    Hidden layers use `activation` (relu, tanh, sigmoid, leaky_relu, linear); the last
+    layer computes weighted sums (the *logits*) and `output` (linear, sigmoid, softmax) is
+    applied to them.  `init` chooses the weight initialization ("auto" picks He for ReLU
+    and Xavier otherwise); the same `seed` always builds the same model.  ``MLP(nin,
+    nouts)`` behaves like micrograd's: ReLU hidden layers, linear outputs, and calling it
+    on one sample gives a single Value when there is one output.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output: str = "linear",
+        *,
+        init: str = "auto",
+        seed: int | None = None,
+        fused: bool = True,
+        negative_slope: float = 0.01,
+    ) -> None:
+        nin = _check_count(nin, "nin")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Iterable):
+            raise TypeError(f"nouts must be a list of layer sizes, got {type(nouts).__name__}")
+        sizes = [_check_count(n, "layer size") for n in nouts]
+        if not sizes:
+            raise ValueError("nouts must list at least one layer size")
+        activation = _check_name(activation, HIDDEN_ACTIVATIONS, "activation")
+        output = _check_name(output, OUTPUT_ACTIVATIONS, "output activation")
+        if output == "softmax" and sizes[-1] < 2:
+            raise ValueError("a softmax output needs at least 2 outputs; use output='sigmoid' "
+                             "for one")
+        rng = _make_rng(seed, None)
+        self.activation = activation
+        self.output = output
+        self.init = _check_name(init, INITIALIZERS, "init")
+        self.seed = seed
+        #: free-form JSON-serializable information saved with the model (class names, ...)
+        self.metadata: dict[str, Any] = {}
+        dims = [nin, *sizes]
+        self.layers: list[Layer] = [
+            Layer(dims[k], dims[k + 1], activation if k < len(sizes) - 1 else "linear",
+                  init=_resolve_init(init, activation), rng=rng, fused=fused,
+                  negative_slope=negative_slope, name=f"L{k}")
+            for k in range(len(sizes))
+        ]
+        self.negative_slope = self.layers[0].negative_slope
+        self._output_labels = [f"out{k}" for k in range(sizes[-1])]
+
+    # -- shape --------------------------------------------------------------------------
+
+    @property
+    def n_inputs(self) -> int:
+        """How many inputs a sample has."""
+        return self.layers[0].n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        """How many outputs the model gives per sample."""
+        return self.layers[-1].n_outputs
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        """The number of neurons in each layer (the `nouts` of the constructor)."""
+        return [layer.n_outputs for layer in self.layers]
+
+    @property
+    def n_parameters(self) -> int:
+        """The total number of weights and biases."""
+        return sum(layer.n_outputs * (layer.n_inputs + 1) for layer in self.layers)
+
+    @property
+    def fused(self) -> bool:
+        """Whether weighted sums are single ``linear`` nodes (False: op by op)."""
+        return self.layers[0].fused
+
+    @fused.setter
+    def fused(self, value: bool) -> None:
+        for layer in self.layers:
+            layer.fused = value
+
+    # -- parameters ---------------------------------------------------------------------
+
+    def parameters(self) -> list[Value]:
+        """All weights and biases, layer by layer, neuron by neuron (``w0..wn, b``)."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def named_parameters(self) -> dict[str, Value]:
+        """``{label: parameter}``, e.g. ``"L0.N3.w1"`` for layer 0, neuron 3, input 1."""
+        return {p.label: p for p in self.parameters()}
+
+    def weights(self) -> list[Value]:
+        """The weights only (no biases): what L2 regularization usually penalizes."""
+        return [w for layer in self.layers for n in layer.neurons for w in n.w]
+
+    def biases(self) -> list[Value]:
+        """The biases only."""
+        return [n.b for layer in self.layers for n in layer.neurons]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0."""
+        for layer in self.layers:
+            layer.zero_grad()
+
+    # -- forward ------------------------------------------------------------------------
+
+    def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
+        """The outputs for one sample; a single Value when there is one output (micrograd)."""
+        out = self.forward(x)
+        return out[0] if len(out) == 1 else out
+
+    def forward(self, x: Sequence[float | Value]) -> list[Value]:
+        """The outputs (after the output activation) for one sample, always a list."""
+        return self._apply_output(self.logits(x))
+
+    def logits(self, x: Sequence[float | Value]) -> list[Value]:
+        """The last layer's weighted sums for one sample (before the output activation)."""
+        row = _as_row(x, self.n_inputs, "MLP")
+        return list(self._logit_rows([row])[0])
+
+    def forward_batch(self, X: Any, *, logits: bool = False) -> list[list[Value]]:
+        """Outputs (or `logits`) for every sample (row) of `X`: a list of lists of Values."""
+        rows = self._rows(X)
+        out = self._logit_rows(rows)
+        if logits:
+            return [list(r) for r in out]
+        return [self._apply_output(r) for r in out]
+
+    def _logit_rows(self, rows: list[tuple[Value, ...]]) -> list[tuple[Value, ...]]:
+        for layer in self.layers:
+            rows = layer.forward_rows(rows)
+        return rows
+
+    def _apply_output(self, logits: Sequence[Value]) -> list[Value]:
+        if self.output == "linear":
+            return list(logits)
+        if self.output == "sigmoid":
+            outs = [apply(_SIGMOID, (z,)) for z in logits]
+        else:
+            outs = softmax(logits)
+        for v, label in zip(outs, self._output_labels):
+            v.label = label
+        return outs
+
+    def _rows(self, X: Any) -> list[tuple[Value, ...]]:
+        """Validate a batch and turn it into rows of Values (numbers become leaves)."""
+        if isinstance(X, np.ndarray):
+            if X.ndim != 2 or X.shape[1] != self.n_inputs:
+                raise ValueError(f"MLP expects a batch of shape (n, {self.n_inputs}), "
+                                 f"got an array of shape {X.shape}")
+            if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_) or np.iscomplexobj(X):
+                raise TypeError(f"MLP expects a real-valued array, got dtype {X.dtype}")
+            return [tuple(map(Value, r)) for r in X.astype(np.float64).tolist()]
+        if isinstance(X, (str, bytes, Value, numbers.Number)) or not hasattr(X, "__len__"):
+            raise TypeError(f"MLP expects a batch (a list of samples or a 2-D array), got "
+                            f"{type(X).__name__}")
+        return [_as_row(x, self.n_inputs, f"MLP (sample {i})") for i, x in enumerate(X)]
+
+    # -- predictions as numbers ---------------------------------------------------------
+
+    @no_grad()
+    def forward_array(self, X: Any, *, logits: bool = False) -> np.ndarray:
+        """Outputs (or `logits`) for a batch as a float array of shape (n, n_outputs)."""
+        out = self.forward_batch(X, logits=logits)
+        return np.array([[v.data for v in row] for row in out], dtype=np.float64).reshape(
+            len(out), self.n_outputs)
+
+    @no_grad()
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities for a batch, shape (n, n_classes).
+
+        Softmax outputs (or several linear logits, read through softmax) give one column
+        per class, summing to 1.  One sigmoid output (or one linear logit, read through
+        sigmoid) gives two columns, ``[1 - p, p]``.  Several sigmoid outputs give one
+        independent probability per column.
+        """
+        out = self.forward_batch(X, logits=self.output == "linear")
+        if self.output == "linear":
+            if self.n_outputs > 1:
+                out = [softmax(row) for row in out]
+            else:
+                out = [[apply(_SIGMOID, (row[0],))] for row in out]
+        probs = np.array([[v.data for v in row] for row in out], dtype=np.float64).reshape(
+            len(out), self.n_outputs)
+        if self.n_outputs == 1:
+            probs = np.hstack([1.0 - probs, probs])
+        return probs
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted class indices for a batch (argmax; p > 0.5 for one output)."""
+        return np.argmax(self.predict_proba(X), axis=1).astype(np.int64)
+
+    # -- weights as arrays (the seam for save/load, PyTorch and array engines) -----------
+
+    def get_weights(self) -> list[LayerWeights]:
+        """Per layer (W, b) as new float64 arrays in PyTorch's layout (n_out, n_in)."""
+        return [layer.get_weights() for layer in self.layers]
+
+    def set_weights(self, weights: Sequence[LayerWeights]) -> None:
+        """Copy per-layer (W, b) arrays into the model's parameters.
+
+        Everything is checked (count, shapes, finite real numbers) before anything is
+        written, so a bad argument leaves the model unchanged.  Gradients are reset to 0.
+        """
+        from mlp.io import validate_weights
+
+        checked = validate_weights(weights, self.n_inputs, self.layer_sizes)
+        for layer, (weight, bias) in zip(self.layers, checked):
+            for neuron, row, b in zip(layer.neurons, weight.tolist(), bias.tolist()):
+                for w, value in zip(neuron.w, row):
+                    w.data = value
+                    w.grad = 0.0
+                neuron.b.data = b
+                neuron.b.grad = 0.0
+
+    @classmethod
+    def from_weights(
+        cls,
+        weights: Sequence[LayerWeights],
+        activation: str = "relu",
+        output: str = "linear",
+        *,
+        fused: bool = True,
+        negative_slope: float = 0.01,
+    ) -> MLP:
+        """A model whose sizes and parameters come from per-layer (W, b) arrays."""
+        from mlp.io import layer_sizes_of
+
+        nin, sizes = layer_sizes_of(weights)
+        model = cls(nin, sizes, activation, output, fused=fused, negative_slope=negative_slope,
+                    seed=0)
+        model.set_weights(weights)
+        return model
+
+    # -- files and PyTorch --------------------------------------------------------------
+
+    def save(self, path: str | PathLike[str], metadata: dict[str, Any] | None = None) -> None:
+        """Write the model to a JSON file (atomically); see `mlp.io` for the format.
+
+        `metadata` (JSON-serializable) is stored with it; by default ``self.metadata``.
+        """
+        from mlp.io import save_model
+
+        save_model(self, path, metadata)
+
+    @classmethod
+    def load(cls, path: str | PathLike[str]) -> MLP:
+        """A model read from a file written by `save`; raises `ModelFormatError` if bad."""
+        from mlp.io import load_model
+
+        return load_model(path)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Weights keyed like a PyTorch ``nn.Sequential`` of Linear layers (see `to_torch`)."""
+        from mlp.io import state_dict
+
+        return state_dict(self)
+
+    def load_state_dict(self, state: Any) -> None:
+        """Copy weights from a PyTorch-style state_dict (arrays, lists or tensors)."""
+        from mlp.io import load_state_dict
+
+        load_state_dict(self, state)
+
+    def to_torch(self, dtype: Any = None) -> Any:
+        """An equivalent ``torch.nn.Sequential`` (needs PyTorch installed)."""
+        from mlp.io import to_torch
+
+        return to_torch(self, dtype)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """A model copied from a ``torch.nn.Sequential`` of Linear and activation modules."""
+        from mlp.io import from_torch
+
+        return from_torch(module)
+
+    # -- display ------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __repr__(self) -> str:
+        shape = " -> ".join(str(n) for n in [self.n_inputs, *self.layer_sizes])
+        return (f"MLP({shape}, activation={self.activation}, output={self.output}, "
+                f"{self.n_parameters} parameters)")
+
+    def summary(self) -> str:
+        """A table of the layers: inputs, outputs, activation and parameter counts."""
+        lines = [f"{'layer':<6}{'inputs':>8}{'outputs':>9}  {'activation':<11}{'parameters':>11}"]
+        for k, layer in enumerate(self.layers):
+            act = layer.activation if k < len(self.layers) - 1 else f"{self.output} (out)"
+            lines.append(f"{layer.name:<6}{layer.n_inputs:>8}{layer.n_outputs:>9}  {act:<11}"
+                         f"{layer.n_outputs * (layer.n_inputs + 1):>11}")
+        lines.append(f"total {self.n_parameters} parameters")
+        return "\n".join(lines)

@@ -1,0 +1,370 @@
+"""The training loop: `fit` a model with mini-batches, validation and early stopping.
+
+One training step is the backpropagation recipe: forward every sample of the batch
+through the model, average the per-sample losses into one Value, clear the gradients,
+``backward()``, and let the optimizer step.  `fit` repeats it over shuffled batches for a
+number of epochs and records a `History`.
+"""
+
+# X (a matrix with one sample per row) follows the NumPy/scikit-learn convention.
+# ruff: noqa: N803, N806
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograd import Value, no_grad
+from mlp.datasets import train_test_split
+from mlp.losses import Loss, get_loss, mean
+from mlp.nn import MLP
+from mlp.optim import LRSchedule, Optimizer, get_optimizer
+
+__all__ = ["fit", "evaluate", "History", "TrainingDivergedError"]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or infinite (usually: the learning rate is too large)."""
+
+
+@dataclass
+class History:
+    """Per-epoch records of a `fit` run.
+
+    ``loss`` and ``accuracy`` are running averages over each epoch's training batches
+    (``accuracy`` is None for regression targets); ``val_*`` are measured after each epoch
+    on the validation data (empty lists without one); ``lr`` is the learning rate used.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float | None] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    #: the epoch (0-based) with the best monitored loss, when early stopping was on
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs ran."""
+        return len(self.loss)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The history as plain lists (JSON-ready)."""
+        return {"loss": self.loss, "accuracy": self.accuracy, "val_loss": self.val_loss,
+                "val_accuracy": self.val_accuracy, "lr": self.lr, "best_epoch": self.best_epoch,
+                "stopped_early": self.stopped_early}
+
+
+# -- targets --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """What each sample's loss compares against, and its class label (None: regression)."""
+
+    for_loss: list[Any]
+    labels: list[int] | None
+
+
+def _prepare_targets(model: MLP, loss: Loss, y: Any, n_samples: int) -> _Targets:
+    n_out = model.n_outputs
+    if loss.outputs == "one" and n_out != 1:
+        raise ValueError(f"loss {loss.name!r} needs a model with 1 output, this one has {n_out}")
+    if loss.outputs == "multi" and n_out < 2:
+        raise ValueError(f"loss {loss.name!r} needs at least 2 outputs (one per class); for "
+                         f"two classes with one output use 'binary_cross_entropy'")
+    array = np.asarray(y)
+    if len(array) != n_samples:
+        raise ValueError(f"X has {n_samples} samples but y has {len(array)}")
+    integer_labels = array.ndim == 1 and (
+        np.issubdtype(array.dtype, np.integer)
+        or (np.issubdtype(array.dtype, np.floating) and np.all(array == np.round(array))
+            and loss.name != "mse")
+    )
+    if loss.name == "mse" and not integer_labels:
+        values = array.astype(np.float64) if array.dtype != object else array
+        if values.ndim == 1 and n_out == 1:
+            return _Targets(values.tolist(), None)
+        if values.ndim == 2 and values.shape[1] == n_out:
+            return _Targets(values.tolist(), None)
+        raise ValueError(f"mse targets must be class labels, or numbers of shape "
+                         f"({n_samples}, {n_out}), got shape {array.shape}")
+    if not integer_labels:
+        raise ValueError(f"loss {loss.name!r} needs integer class labels, got "
+                         f"{array.dtype} of shape {array.shape}")
+    labels = array.astype(np.int64).tolist()
+    if loss.name == "hinge":
+        bad = sorted({v for v in labels if v not in (-1, 0, 1)})
+        if bad:
+            raise ValueError(f"hinge labels must be -1/+1 or 0/1, got {bad[:5]}")
+        return _Targets(labels, [1 if v == 1 else 0 for v in labels])
+    n_classes = 2 if n_out == 1 else n_out
+    bad = sorted({v for v in labels if not 0 <= v < n_classes})
+    if bad:
+        raise ValueError(f"labels must be in 0..{n_classes - 1} for a model with {n_out} "
+                         f"output(s), got {bad[:5]}")
+    if loss.name == "mse" and n_out == 1:
+        return _Targets([float(v) for v in labels], labels)
+    return _Targets(labels, labels)
+
+
+def _predicted_class(values: Sequence[Value], threshold: float) -> int:
+    if len(values) == 1:
+        return 1 if values[0].data > threshold else 0
+    best, best_k = values[0].data, 0
+    for k in range(1, len(values)):
+        if values[k].data > best:
+            best, best_k = values[k].data, k
+    return best_k
+
+
+def _as_matrix(model: MLP, X: Any) -> list[list[float]]:
+    array = np.asarray(X)
+    if array.ndim != 2 or array.shape[1] != model.n_inputs:
+        raise ValueError(f"X must have shape (n, {model.n_inputs}) for this model, got "
+                         f"{array.shape}")
+    if array.dtype == np.bool_ or not (np.issubdtype(array.dtype, np.integer)
+                                       or np.issubdtype(array.dtype, np.floating)):
+        raise TypeError(f"X must hold real numbers, got dtype {array.dtype}")
+    if len(array) == 0:
+        raise ValueError("X has no samples")
+    if not np.all(np.isfinite(array)):
+        raise ValueError("X contains NaN or infinity")
+    return array.astype(np.float64).tolist()
+
+
+# -- one pass -------------------------------------------------------------------------------
+
+
+def _batch_loss(model: MLP, loss: Loss, rows: list[list[float]], targets: Sequence[Any]
+                ) -> tuple[Value, list[list[Value]]]:
+    """The mean loss of a batch (a Value to call backward on) and what the loss read."""
+    values = [tuple(map(Value, r)) for r in rows]
+    outs = model._logit_rows(values)
+    if not loss.reads_logits:
+        outs = [model._apply_output(o) for o in outs]
+    per_sample = loss.per_sample
+    total = mean([per_sample(list(o), t) for o, t in zip(outs, targets)])
+    return total, outs
+
+
+def _count_correct(outs: Sequence[Sequence[Value]], labels: Sequence[int], threshold: float
+                   ) -> int:
+    return sum(_predicted_class(o, threshold) == t for o, t in zip(outs, labels))
+
+
+def evaluate(model: MLP, X: Any, y: Any, loss: str | Loss = "cross_entropy",
+             batch_size: int = 1024) -> tuple[float, float | None]:
+    """(mean loss, accuracy) of `model` on `X`, `y` without recording a graph.
+
+    Accuracy is None for regression targets.
+    """
+    loss_fn = get_loss(loss)
+    rows = _as_matrix(model, X)
+    targets = _prepare_targets(model, loss_fn, y, len(rows))
+    threshold = 0.0 if loss_fn.reads_logits else 0.5
+    total, correct = 0.0, 0
+    with no_grad():
+        for start in range(0, len(rows), batch_size):
+            part = slice(start, start + batch_size)
+            batch_loss, outs = _batch_loss(model, loss_fn, rows[part], targets.for_loss[part])
+            total += batch_loss.data * len(outs)
+            if targets.labels is not None:
+                correct += _count_correct(outs, targets.labels[part], threshold)
+    accuracy = None if targets.labels is None else correct / len(rows)
+    return total / len(rows), accuracy
+
+
+# -- fit ------------------------------------------------------------------------------------
+
+
+def _positive_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    return int(value)
+
+
+def _make_optimizer(model: MLP, optimizer: str | Optimizer, lr: float | None,
+                    weight_decay: float) -> Optimizer:
+    if isinstance(optimizer, Optimizer):
+        if lr is not None or weight_decay:
+            raise ValueError("lr and weight_decay belong to the optimizer you passed; set them "
+                             "there")
+        owned = {id(p) for p in model.parameters()}
+        if not owned.issubset({id(p) for p in optimizer.params}):
+            raise ValueError("the optimizer does not hold all of this model's parameters")
+        return optimizer
+    if not isinstance(optimizer, str):
+        raise TypeError(f"optimizer must be a name or an Optimizer, got "
+                        f"{type(optimizer).__name__}")
+    return get_optimizer(optimizer, model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+def _make_schedule(schedule: LRSchedule | Callable[[Optimizer], LRSchedule] | None,
+                   optimizer: Optimizer) -> LRSchedule | None:
+    if schedule is None:
+        return None
+    if isinstance(schedule, LRSchedule):
+        if schedule.optimizer is not optimizer:
+            raise ValueError("the schedule drives a different optimizer than the one fit uses")
+        return schedule
+    if callable(schedule):
+        made = schedule(optimizer)
+        if not isinstance(made, LRSchedule):
+            raise TypeError("schedule(optimizer) must return an LRSchedule")
+        return made
+    raise TypeError(f"schedule must be an LRSchedule or a function optimizer -> LRSchedule, "
+                    f"got {type(schedule).__name__}")
+
+
+def _progress_bar(epochs: int, progress: bool | None) -> Any:
+    from tqdm.auto import tqdm
+
+    # disable=None lets tqdm hide itself when stderr is not a terminal.
+    disable = None if progress is None else not progress
+    return tqdm(range(epochs), desc="training", unit="epoch", disable=disable,
+                file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
+def fit(
+    model: MLP,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | Loss = "cross_entropy",
+    optimizer: str | Optimizer = "adam",
+    lr: float | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int | None = None,
+    validation_split: float = 0.0,
+    validation_data: tuple[Any, Any] | None = None,
+    schedule: LRSchedule | Callable[[Optimizer], LRSchedule] | None = None,
+    weight_decay: float = 0.0,
+    early_stopping: int | None = None,
+    min_delta: float = 0.0,
+    restore_best: bool = True,
+    progress: bool | None = None,
+    on_epoch_end: Callable[[int, History], None] | None = None,
+) -> History:
+    """Train `model` on `X` (n, n_inputs) and `y`; returns the per-epoch `History`.
+
+    - `loss`: "cross_entropy" (logits, int labels), "binary_cross_entropy" (one logit,
+      0/1), "mse" (outputs; class labels are one-hot encoded) or "hinge" (one score).
+    - `optimizer`: "adam" (default lr 0.01), "sgd", "momentum", "nesterov" (default lr
+      0.1), or an `Optimizer` built on ``model.parameters()``; `weight_decay` is L2.
+    - `batch_size`: samples per step (None: the whole set, full-batch gradient descent);
+      batches are reshuffled every epoch when `shuffle`, with the generator of `seed`.
+    - `validation_split` holds out a stratified fraction of `X`; or pass
+      `validation_data` = (X_val, y_val).  `early_stopping` = patience in epochs: stop when
+      the validation loss (training loss without validation) has not improved by more than
+      `min_delta` for that many epochs, and with `restore_best` go back to the best weights.
+    - `progress`: a tqdm bar (None: only when stderr is a terminal).
+    - `on_epoch_end(epoch, history)` is called after each epoch.
+    """
+    if not isinstance(model, MLP):
+        raise TypeError(f"fit trains an MLP, got {type(model).__name__}")
+    loss_fn = get_loss(loss)
+    epochs = _positive_int(epochs, "epochs")
+    if validation_data is not None and validation_split:
+        raise ValueError("give validation_split or validation_data, not both")
+    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
+            or not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be a fraction in [0, 1), got {validation_split!r}")
+    if early_stopping is not None:
+        early_stopping = _positive_int(early_stopping, "early_stopping (patience)")
+    rows = _as_matrix(model, X)
+    targets = _prepare_targets(model, loss_fn, y, len(rows))
+    X_val: Any = None
+    y_val: Any = None
+    if validation_split:
+        X_train, X_val, y_train, y_val = train_test_split(
+            np.asarray(rows), np.asarray(y), validation_split, seed=seed,
+            stratify=targets.labels is not None)
+        rows = X_train.tolist()
+        targets = _prepare_targets(model, loss_fn, y_train, len(rows))
+    elif validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (X_val, y_val)")
+        X_val, y_val = validation_data
+    if X_val is not None:  # check it now rather than after the first epoch
+        _prepare_targets(model, loss_fn, y_val, len(_as_matrix(model, X_val)))
+    n = len(rows)
+    size = n if batch_size is None else min(_positive_int(batch_size, "batch_size"), n)
+    opt = _make_optimizer(model, optimizer, lr, weight_decay)
+    sched = _make_schedule(schedule, opt)
+    rng = np.random.default_rng(seed)
+    threshold = 0.0 if loss_fn.reads_logits else 0.5
+    history = History()
+    best, best_weights, waited = math.inf, None, 0
+    bar = _progress_bar(epochs, progress)
+    try:
+        for epoch in bar:
+            order = rng.permutation(n).tolist() if shuffle else list(range(n))
+            history.lr.append(opt.lr)
+            epoch_loss, correct = 0.0, 0
+            for start in range(0, n, size):
+                picked = order[start:start + size]
+                batch_targets = [targets.for_loss[i] for i in picked]
+                batch_loss, outs = _batch_loss(model, loss_fn, [rows[i] for i in picked],
+                                               batch_targets)
+                if not math.isfinite(batch_loss.data):
+                    raise TrainingDivergedError(
+                        f"the loss became {batch_loss.data} in epoch {epoch}; the learning "
+                        f"rate ({opt.lr:g}) is probably too large")
+                opt.zero_grad()
+                batch_loss.backward()
+                opt.step()
+                epoch_loss += batch_loss.data * len(picked)
+                if targets.labels is not None:
+                    correct += _count_correct(outs, [targets.labels[i] for i in picked],
+                                              threshold)
+            history.loss.append(epoch_loss / n)
+            history.accuracy.append(None if targets.labels is None else correct / n)
+            if sched is not None:
+                sched.step()
+            if X_val is not None:
+                val_loss, val_acc = evaluate(model, X_val, y_val, loss_fn)
+                history.val_loss.append(val_loss)
+                history.val_accuracy.append(val_acc)
+            _update_bar(bar, history)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, history)
+            if early_stopping is not None:
+                monitored = history.val_loss[-1] if X_val is not None else history.loss[-1]
+                if monitored < best - min_delta:
+                    best, waited, history.best_epoch = monitored, 0, epoch
+                    if restore_best:
+                        best_weights = model.get_weights()
+                else:
+                    waited += 1
+                    if waited >= early_stopping:
+                        history.stopped_early = True
+                        break
+    finally:
+        bar.close()
+    if best_weights is not None:
+        model.set_weights(best_weights)
+    return history
+
+
+def _update_bar(bar: Any, history: History) -> None:
+    if getattr(bar, "disable", True):
+        return
+    postfix = {"loss": f"{history.loss[-1]:.4f}"}
+    if history.accuracy[-1] is not None:
+        postfix["acc"] = f"{history.accuracy[-1]:.3f}"
+    if history.val_loss:
+        postfix["val_loss"] = f"{history.val_loss[-1]:.4f}"
+        if history.val_accuracy[-1] is not None:
+            postfix["val_acc"] = f"{history.val_accuracy[-1]:.3f}"
+    bar.set_postfix(postfix, refresh=False)
