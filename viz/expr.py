@@ -23,6 +23,7 @@ import ast
 import keyword
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -172,7 +173,10 @@ def parse(text: str) -> ParsedExpression:
             raise ExpressionError(f"unexpected character {char!r}: the expression must be one "
                                   f"line of printable text", text.replace("\n", " "), k)
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():
+            # e.g. "1if" warns "invalid decimal literal": never print to the user's terminal
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as error:
         start = error.offset - 1 if error.offset else None
         end = error.end_offset - 1 if error.end_offset and error.end_offset > 0 else None

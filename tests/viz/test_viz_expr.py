@@ -266,3 +266,9 @@ def test_valid_expressions_build_the_graph_built_by_hand(expression: Expr, data)
     expected.backward()
     for name, leaf in parsed.variables.items():
         assert same(leaf.grad, leaves[name].grad), (text, name)
+
+
+def test_python_warnings_never_reach_the_user(recwarn: pytest.WarningsRecorder) -> None:
+    with pytest.raises(ExpressionError, match=r"'if \.\.\. else'"):
+        parse("1if x else 2")  # Python itself warns "invalid decimal literal" here
+    assert not recwarn.list
