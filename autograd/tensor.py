@@ -464,8 +464,9 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
     inputs that need none get the local `NO_GRAD`, so their VJP is never computed.
     """
     datas = [t.data for t in inputs]
-    if op.check is not None:
-        params = op.check(*datas, *params)
+    check = op.check
+    if check is not None:
+        params = check(*datas, *params)
     out = op.forward(*datas, *params)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
@@ -475,12 +476,13 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
     node.label = ""
     node.origin = None
     node.params = params
-    if STATE.grad_enabled and any(t.requires_grad for t in inputs):
+    needed = [t.requires_grad for t in inputs]
+    if STATE.grad_enabled and True in needed:
         node.requires_grad = True
         node.op = op
         node.parents = inputs if type(inputs) is tuple else tuple(inputs)
         local_grads = op.local_grads(out, *datas, *params)
-        if not all(t.requires_grad for t in inputs):
+        if False in needed:
             local_grads = tuple(local if t.requires_grad else NO_GRAD
                                 for t, local in zip(inputs, local_grads))
         node.local_grads = local_grads

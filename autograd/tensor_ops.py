@@ -318,6 +318,9 @@ def _check_broadcast(name: str) -> Callable[[Array, Array], tuple[()]]:
 
 
 def _check_linear(x: Array, w: Array, b: Array) -> tuple[()]:
+    if (w.ndim == 2 and b.ndim == 1 and x.ndim and x.shape[-1] == w.shape[1]
+            and b.shape[0] == w.shape[0]):
+        return ()
     shapes = f"x {x.shape}, W {w.shape}, b {b.shape}"
     if w.ndim != 2 or b.ndim != 1 or x.ndim == 0:
         raise ShapeError(f"linear: needs W of shape (out, in), b of shape (out,) and x of "
