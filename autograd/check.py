@@ -72,6 +72,9 @@ class GradcheckReport:
 
 
 def _as_points(inputs: Sequence[float | Value]) -> list[tuple[float, str]]:
+    if isinstance(inputs, (Value, numbers.Number, str)) or not hasattr(inputs, "__iter__"):
+        raise TypeError(f"gradcheck inputs must be a sequence of numbers or Values, "
+                        f"got {type(inputs).__name__}")
     points = []
     for i, x in enumerate(inputs):
         if isinstance(x, Value):
@@ -114,6 +117,8 @@ def gradcheck(
     for a table); raises `GradcheckError` naming the worst input when any gradient
     is off by more than ``atol + rtol * |numeric|``, unless `raise_exception` is False.
     """
+    if not callable(f):
+        raise TypeError(f"gradcheck needs a function of Values, got {type(f).__name__}")
     points = _as_points(inputs)
     leaves = [Value(x, name) for x, name in points]
     _call(f, leaves).backward()

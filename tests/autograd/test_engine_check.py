@@ -132,8 +132,15 @@ def test_gradcheck_rejects_a_function_that_does_not_return_a_value() -> None:
 
 
 def test_gradcheck_rejects_a_non_function() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="needs a function of Values, got float"):
         gradcheck(3.0, [1.0])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("inputs", [1.0, Value(1.0), "12", None], ids=repr)
+def test_gradcheck_rejects_inputs_that_are_not_a_sequence(inputs: object) -> None:
+    expected = f"sequence of numbers or Values, got {type(inputs).__name__}"
+    with pytest.raises(TypeError, match=expected):
+        gradcheck(lambda x: x, inputs)  # type: ignore[arg-type]
 
 
 @given(x=st.floats(-3.0, 3.0))
