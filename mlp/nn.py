@@ -152,6 +152,18 @@ def _as_row(x: object, n_inputs: int, owner: str) -> tuple[Value, ...]:
     return tuple(row)
 
 
+def _check_values(values: Sequence[Value], count: int, owner: str) -> list[Value]:
+    if isinstance(values, Value) or not isinstance(values, Sequence):
+        raise TypeError(f"{owner} needs a sequence of {count} Values")
+    values = list(values)
+    if len(values) != count:
+        raise ValueError(f"{owner} has {count} parameters, got {len(values)} Values")
+    for i, v in enumerate(values):
+        if not isinstance(v, Value):
+            raise TypeError(f"{owner}: parameter {i} must be a Value, got {type(v).__name__}")
+    return values
+
+
 class Neuron:
     """``activation(w·x + b)`` with its own weights ``w`` and bias ``b`` (Values).
 
@@ -211,6 +223,17 @@ class Neuron:
         for p in self.w:
             p.grad = 0.0
         self.b.grad = 0.0
+
+    def replace_parameters(self, values: Sequence[Value]) -> list[Value]:
+        """Use other Values as ``[w0, ..., b]`` (functional use: gradient checks, sharing).
+
+        Returns the previous parameters, so they can be put back.
+        """
+        values = _check_values(values, len(self.w) + 1, f"neuron {self.name}")
+        old = self.parameters()
+        self.w, self.b = tuple(values[:-1]), values[-1]
+        self._bias_tuple = (self.b,)
+        return old
 
     def __call__(self, x: Sequence[float | Value]) -> Value:
         """The neuron's output for one sample `x` (numbers or Values)."""
@@ -314,6 +337,19 @@ class Layer:
         """Set every parameter's ``grad`` to 0."""
         for n in self.neurons:
             n.zero_grad()
+
+    def replace_parameters(self, values: Sequence[Value]) -> list[Value]:
+        """Use other Values as this layer's parameters (in `parameters` order).
+
+        Returns the previous parameters, so they can be put back.
+        """
+        sizes = [n.n_inputs + 1 for n in self.neurons]
+        values = _check_values(values, sum(sizes), f"layer {self.name}")
+        old, start = [], 0
+        for n, size in zip(self.neurons, sizes):
+            old += n.replace_parameters(values[start:start + size])
+            start += size
+        return old
 
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
         """Outputs for one sample; a single Value if the layer has one neuron (micrograd)."""
@@ -470,6 +506,20 @@ class MLP:
         """Set every parameter's ``grad`` to 0."""
         for layer in self.layers:
             layer.zero_grad()
+
+    def replace_parameters(self, values: Sequence[Value]) -> list[Value]:
+        """Use other Values as the model's parameters (in `parameters` order).
+
+        The model then computes with those Values, so a function of them can be checked
+        with `autograd.gradcheck`.  Returns the previous parameters, to put them back.
+        """
+        values = _check_values(values, self.n_parameters, "MLP")
+        old, start = [], 0
+        for layer in self.layers:
+            size = layer.n_outputs * (layer.n_inputs + 1)
+            old += layer.replace_parameters(values[start:start + size])
+            start += size
+        return old
 
     # -- forward ------------------------------------------------------------------------
 
