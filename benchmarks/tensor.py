@@ -54,21 +54,18 @@ Params = list[np.ndarray]
 
 def load_data(data: str | None, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, str]:
     """n MNIST training images (flattened, in [0, 1]) and labels, or synthetic stand-ins."""
-    try:
-        from mlp.digits import MnistNotFoundError, load_mnist
+    from mlp.digits import MnistNotFoundError, load_mnist
 
-        try:
-            mnist = load_mnist(data)
-        except MnistNotFoundError:
-            mnist = None
-    except ImportError:
-        mnist = None
-    if mnist is not None:
-        x, y = mnist.train_all()
-        return x[:n].astype(dtype), y[:n], f"MNIST ({mnist.source})"
-    rng = np.random.default_rng(0)
-    x = rng.random((n, SIZES[0]), dtype=np.float64).astype(dtype)
-    return x, rng.integers(0, 10, size=n), "synthetic (MNIST not found)"
+    try:
+        mnist = load_mnist(data)
+    except MnistNotFoundError as error:
+        if data is not None:  # asked for and not there: say so rather than time other data
+            sys.exit(str(error))
+        rng = np.random.default_rng(0)
+        x = rng.random((n, SIZES[0]), dtype=np.float64).astype(dtype)
+        return x, rng.integers(0, 10, size=n), "synthetic: MNIST not found"
+    x, y = mnist.train_all()
+    return x[:n].astype(dtype), y[:n], f"MNIST from {mnist.source}"
 
 
 def he_init(seed: int, dtype: np.dtype) -> Params:
