@@ -92,8 +92,9 @@ def plot_decision_boundary(
 ) -> Path:
     """The model's predicted class over the plane, with the samples on top; returns `path`.
 
-    For a model with 2 inputs.  Binary models are shaded by the probability of class 1
-    (the boundary is where it is 0.5); multi-class models by the predicted class.  The
+    For a model with 2 inputs.  A single linear output (a score, e.g. from a hinge loss)
+    is shaded by the score, with the boundary at 0; other binary models by the
+    probability of class 1 (boundary at 0.5); multi-class models by the predicted class.  The
     grid (`resolution` per side) goes through the model itself, so the picture is exactly
     what the trained network computes.
     """
@@ -113,15 +114,26 @@ def plot_decision_boundary(
     gx, gy = np.meshgrid(np.linspace(x_min, x_max, resolution),
                          np.linspace(y_min, y_max, resolution))
     grid = np.column_stack([gx.ravel(), gy.ravel()])
-    probabilities = model.predict_proba(grid)
-    cmap = "coolwarm" if probabilities.shape[1] == 2 else "tab10"
-    if probabilities.shape[1] == 2:
-        shade = probabilities[:, 1].reshape(gx.shape)
+    binary = model.n_outputs == 1 or (model.n_outputs == 2 and model.output != "sigmoid")
+    cmap = "coolwarm" if binary else "tab10"
+    if model.n_outputs == 1 and model.output == "linear":
+        # A raw score (e.g. trained with a hinge loss) is no probability: show it as is.
+        score = model.forward_array(grid)[:, 0].reshape(gx.shape)
+        # Saturate the colours at the 90th percentile of |score|, so that the region near
+        # the boundary is not washed out by large scores far away.
+        top = max(float(np.quantile(np.abs(score), 0.9)), 1e-12)
+        filled = axes.contourf(gx, gy, np.clip(score, -top, top),
+                               levels=np.linspace(-top, top, 13), cmap=cmap, alpha=0.55)
+        axes.contour(gx, gy, score, levels=[0.0], colors="black", linewidths=1.5)
+        figure.colorbar(filled, ax=axes, label="score (boundary at 0)")
+    elif binary:
+        shade = model.predict_proba(grid)[:, 1].reshape(gx.shape)
         filled = axes.contourf(gx, gy, shade, levels=np.linspace(0.0, 1.0, 11), cmap=cmap,
                                alpha=0.55)
         axes.contour(gx, gy, shade, levels=[0.5], colors="black", linewidths=1.5)
         figure.colorbar(filled, ax=axes, label="P(class 1)")
     else:
+        probabilities = model.predict_proba(grid)
         k = probabilities.shape[1]
         predicted = probabilities.argmax(axis=1).reshape(gx.shape)
         axes.contourf(gx, gy, predicted, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.35,

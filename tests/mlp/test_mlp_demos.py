@@ -1,0 +1,90 @@
+"""The Iris and moons demos, and the optional plots."""
+
+# X (a matrix with one sample per row) follows the NumPy/scikit-learn convention.
+# ruff: noqa: N806
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from demos import iris, moons
+from mlp import MLP, History, make_moons
+
+
+def test_iris_fast_configuration_reaches_the_target() -> None:
+    """Seed 0, 30 epochs instead of 80: still at most one of 30 test flowers wrong."""
+    result = iris.train_iris(0, replace(iris.IrisConfig(), epochs=30), progress=False)
+    assert result.test_accuracy >= 29 / 30
+    assert result.train_accuracy >= 0.95
+    assert result.history.epochs == 30
+    assert np.bincount(result.y_test).tolist() == [10, 10, 10]
+
+
+def test_iris_seed_002_network_learns_too() -> None:
+    config = replace(iris.NETWORKS["sigmoid-mse"], epochs=30)
+    result = iris.train_iris(0, config, progress=False)
+    assert result.model.activation == "sigmoid" and result.model.output == "sigmoid"
+    assert result.test_accuracy >= 0.9
+
+
+def test_iris_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert iris.main(["--quiet", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "identical predictions" in out
+    test_accuracy = float(re.search(r"test accuracy:\s+([\d.]+)%", out).group(1))  # type: ignore[union-attr]
+    assert test_accuracy >= 96.7
+    assert "confusion matrix" in out and "virginica" in out
+    saved = MLP.load(tmp_path / "iris_relu-ce.json")
+    assert saved.metadata["class_names"] == ["setosa", "versicolor", "virginica"]
+    assert saved.metadata["test_accuracy"] == pytest.approx(test_accuracy / 100)
+
+
+def test_iris_demo_several_seeds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert iris.main(["--quiet", "--seeds", "2", "--epochs", "10", "--hidden", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "seed 0:" in out and "seed 1:" in out and "mean test accuracy over 2 seeds" in out
+
+
+def test_moons_demo_separates_the_moons() -> None:
+    model, losses, accuracy, _ = moons.train_moons(steps=40, seed=0, verbose=False)
+    assert repr(model).startswith("MLP(2 -> 16 -> 16 -> 1")
+    assert accuracy >= 0.95
+    assert losses[-1] < losses[0] / 5
+
+
+def test_moons_demo_without_matplotlib(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    assert moons.main(["--steps", "2", "--out", str(tmp_path)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == 'no picture: plotting needs matplotlib: pip install "backprop-lab[plot]"'
+    assert not (tmp_path / "moons.png").exists()
+
+
+def test_plots_are_png_files(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from mlp.plot import plot_decision_boundary, plot_history
+
+    X, y = make_moons(40, seed=0)
+    for model in (MLP(2, [4, 1], seed=0), MLP(2, [4, 1], output="sigmoid", seed=0),
+                  MLP(2, [4, 3], output="softmax", seed=0)):
+        path = plot_decision_boundary(model, X, y % model.n_outputs if model.n_outputs > 1
+                                      else y, tmp_path / "boundary.png", resolution=20)
+        assert path.read_bytes().startswith(b"\x89PNG")
+    history = History(loss=[1.0, 0.5], accuracy=[0.5, 0.9], val_loss=[1.1, 0.7],
+                      val_accuracy=[0.4, 0.8], lr=[0.1, 0.1], best_epoch=1)
+    assert plot_history(history, tmp_path / "h.png").read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="2 inputs"):
+        plot_decision_boundary(MLP(3, [2], seed=0), X, y, tmp_path / "x.png")
+    with pytest.raises(ValueError, match="empty"):
+        plot_history(History(), tmp_path / "e.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["boundary.png", "h.png"]

@@ -1,0 +1,104 @@
+"""PyTorch interop: the same weights give the same outputs and gradients (skipped without torch)."""
+
+# X (a matrix with one sample per row) follows the NumPy/scikit-learn convention.
+# ruff: noqa: N806
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlp import MLP, ModelFormatError
+from mlp.losses import LOSSES, mean
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+@given(
+    nin=st.integers(1, 4),
+    sizes=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    activation=st.sampled_from(["relu", "tanh", "sigmoid", "leaky_relu", "linear"]),
+    output=st.sampled_from(["linear", "sigmoid", "softmax"]),
+    seed=st.integers(0, 1000),
+)
+def test_to_torch_computes_the_same_outputs(nin: int, sizes: list[int], activation: str,
+                                            output: str, seed: int) -> None:
+    if output == "softmax" and sizes[-1] < 2:
+        sizes = [*sizes[:-1], 2]
+    model = MLP(nin, sizes, activation, output, seed=seed, negative_slope=0.2)
+    X = np.random.default_rng(seed).normal(size=(5, nin))
+    seq = model.to_torch(torch.float64)
+    theirs = seq(torch.tensor(X)).detach().numpy()
+    assert np.allclose(model.forward_array(X), theirs, rtol=1e-12, atol=1e-14)
+    back = MLP.from_torch(seq)
+    assert (back.activation, back.output) == (
+        activation if len(sizes) > 1 else "relu", output)
+    assert [p.data for p in back.parameters()] == [p.data for p in model.parameters()]
+
+
+def test_state_dict_loads_into_a_handmade_sequential_and_back() -> None:
+    model = MLP(4, [8, 8, 3], activation="tanh", seed=2)
+    seq = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(),
+                        nn.Linear(8, 3)).double()
+    seq.load_state_dict({k: torch.as_tensor(v) for k, v in model.state_dict().items()})
+    X = np.random.default_rng(0).normal(size=(6, 4))
+    assert np.allclose(seq(torch.tensor(X)).detach().numpy(), model.forward_array(X),
+                       rtol=1e-12, atol=1e-14)
+    # and the other way: torch's own initialization, read through its state_dict
+    fresh = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(),
+                          nn.Linear(8, 3)).double()
+    model.load_state_dict(fresh.state_dict())
+    assert np.allclose(fresh(torch.tensor(X)).detach().numpy(), model.forward_array(X),
+                       rtol=1e-12, atol=1e-14)
+
+
+def test_gradients_agree_with_torch() -> None:
+    model = MLP(3, [5, 4, 3], activation="leaky_relu", negative_slope=0.05, seed=4)
+    seq = model.to_torch(torch.float64)
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(8, 3)), rng.integers(0, 3, size=8)
+    loss = mean([LOSSES["cross_entropy"](o, t)
+                 for o, t in zip(model.forward_batch(X, logits=True), y.tolist())])
+    loss.backward()
+    reference = nn.functional.cross_entropy(seq(torch.tensor(X)), torch.tensor(y))
+    reference.backward()
+    assert loss.data == pytest.approx(reference.item(), rel=1e-12)
+    theirs = {k: p.grad.numpy() for k, p in seq.named_parameters()}
+    ours = {k: v for k, v in zip(model.state_dict(), _grads_as_arrays(model))}
+    for key in theirs:
+        assert np.allclose(ours[key], theirs[key], rtol=1e-10, atol=1e-13), key
+
+
+def _grads_as_arrays(model: MLP) -> list[np.ndarray]:
+    out = []
+    for layer in model.layers:
+        out.append(np.array([[w.grad for w in n.w] for n in layer.neurons]))
+        out.append(np.array([n.b.grad for n in layer.neurons]))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("modules", "message"),
+    [
+        (lambda: [nn.Linear(2, 3, bias=False)], "without bias"),
+        (lambda: [nn.Linear(2, 3), nn.Dropout(), nn.Linear(3, 1)], "Dropout is not supported"),
+        (lambda: [nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1)],
+         "hidden activations differ"),
+        (lambda: [nn.Linear(2, 3), nn.Softmax(dim=0)], "last dimension"),
+        (lambda: [nn.Linear(2, 3), nn.Tanh()], "output activation 'tanh' is not supported"),
+        (lambda: [nn.ReLU()], "ReLU is not supported"),
+    ],
+)
+def test_from_torch_refuses_what_an_mlp_cannot_be(modules, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ModelFormatError, match=message):
+        MLP.from_torch(nn.Sequential(*modules()))
+    with pytest.raises(TypeError, match=r"nn\.Sequential"):
+        MLP.from_torch(nn.Linear(2, 2))
+
+
+def test_to_torch_default_dtype_is_torchs() -> None:
+    seq = MLP(2, [3, 1], seed=0).to_torch()
+    assert next(seq.parameters()).dtype == torch.get_default_dtype()
