@@ -384,7 +384,7 @@ class Layer:
                 z = apply(_LINEAR, w + row + bias, (), w_datas + row_datas + b_datas)
                 z.label = z_label
                 if act is not None:
-                    z = apply(act, (z,), act_params)
+                    z = apply(act, (z,), act_params, (z.data,))
                     z.label = a_label
                 outs.append(z)
             out_rows.append(tuple(outs))

@@ -90,7 +90,12 @@ def _prepare_targets(model: MLP, loss: Loss, y: Any, n_samples: int) -> _Targets
             and loss.name != "mse")
     )
     if loss.name == "mse" and not integer_labels:
-        values = array.astype(np.float64) if array.dtype != object else array
+        if not np.issubdtype(array.dtype, np.floating):
+            raise ValueError(f"mse targets must be class labels or real numbers, got "
+                             f"{array.dtype}")
+        values = array.astype(np.float64)
+        if not np.all(np.isfinite(values)):
+            raise ValueError("mse targets contain NaN or infinity")
         if values.ndim == 1 and n_out == 1:
             return _Targets(values.tolist(), None)
         if values.ndim == 2 and values.shape[1] == n_out:

@@ -171,6 +171,12 @@ def test_fit_data_is_checked() -> None:
         fit(model, X, y + 0.5, progress=False)
     with pytest.raises(ValueError, match="NaN"):
         fit(model, np.where(X > 1, np.nan, X), y, progress=False)
+    with pytest.raises(ValueError, match="mse targets must be class labels or real numbers"):
+        fit(MLP(2, [3, 1], seed=0), X, ["a"] * 12, loss="mse", progress=False)
+    with pytest.raises(ValueError, match="mse targets contain NaN"):
+        fit(MLP(2, [3, 1], seed=0), X, np.full(12, np.nan), loss="mse", progress=False)
+    with pytest.raises(ValueError, match=r"mse targets must be .* shape \(12, 1\)"):
+        fit(MLP(2, [3, 1], seed=0), X, np.zeros((12, 2)), loss="mse", progress=False)
     with pytest.raises(TypeError, match="trains an MLP"):
         fit("model", X, y)  # type: ignore[arg-type]
     other = MLP(2, [3, 3], seed=1)
