@@ -238,15 +238,12 @@ class Neuron:
     def __call__(self, x: Sequence[float | Value]) -> Value:
         """The neuron's output for one sample `x` (numbers or Values)."""
         row = _as_row(x, len(self.w), f"neuron {self.name}")
-        return self._forward(row, None)
+        return self._forward(row)
 
-    def _forward(self, row: tuple[Value, ...], weight_datas: tuple[float, ...] | None) -> Value:
-        """Output for a validated row; `weight_datas` are ``(*w.data, b.data)`` if known."""
+    def _forward(self, row: tuple[Value, ...]) -> Value:
+        """The output for a row already checked (see `Layer.forward_rows` for batches)."""
         if self.fused:
-            if weight_datas is None:
-                weight_datas = (*(w.data for w in self.w), self.b.data)
-            datas = weight_datas[:-1] + tuple(v.data for v in row) + weight_datas[-1:]
-            z = apply(_LINEAR, self.w + row + self._bias_tuple, (), datas)
+            z = apply(_LINEAR, self.w + row + self._bias_tuple)
         else:
             z = self._weighted_sum_op_by_op(row)
         z.label = self._z_label
@@ -369,7 +366,7 @@ class Layer:
         """
         neurons = self.neurons
         if not all(n.fused for n in neurons):
-            return [tuple(n._forward(row, None) for n in neurons) for row in rows]
+            return [tuple(n._forward(row) for n in neurons) for row in rows]
         # Everything a fused neuron needs, read once for the whole batch.
         plans = [
             (n.w, n._bias_tuple, tuple(w.data for w in n.w), (n.b.data,),
