@@ -116,22 +116,33 @@ def run_backward(root: Any, seed: Any) -> None:
     if not root.parents:
         root.grad += seed
         return
-    interior = topological_order(root, include_leaves=False)
-    for node in interior:
+    order = topological_order(root)
+    # A pass sums its own contributions first and only then adds them to what a leaf
+    # already held (like PyTorch), so a second backward() exactly doubles a leaf's grad.
+    earlier = [(node, node.grad) for node in order if not node.parents]
+    for node in order:
         node.grad = 0.0
     root.grad = seed
-    if STATE.anomaly:
-        _backward_checked(interior)
-        return
-    for node in reversed(interior):
-        g = node.grad
-        for parent, local in zip(node.parents, node.local_grads):
-            parent.grad += local * g
+    try:
+        if STATE.anomaly:
+            _backward_checked(order)
+        else:
+            for node in reversed(order):
+                g = node.grad
+                for parent, local in zip(node.parents, node.local_grads):
+                    parent.grad += local * g
+    except BaseException:
+        for leaf, g in earlier:  # a failed pass leaves the leaves as they were
+            leaf.grad = g
+        raise
+    for leaf, g in earlier:
+        if not (isinstance(g, float) and g == 0.0):
+            leaf.grad = g + leaf.grad
 
 
-def _backward_checked(interior: list[Value]) -> None:
+def _backward_checked(order: list[Value]) -> None:
     """The backward loop of anomaly mode: names the first non-finite gradient."""
-    for node in reversed(interior):
+    for node in reversed(order):
         g = node.grad
         for position, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
             contribution = local * g
