@@ -23,6 +23,7 @@ The command line does all of it: ``python -m viz "x*(2*y + z)" x=3 y=1 z=2``.
 from viz.dot import (
     INSTALL_HINT,
     ROLE_COLORS,
+    Drawing,
     GraphvizNotFoundError,
     RenderError,
     draw,
@@ -46,8 +47,8 @@ from viz.steps import (
 from viz.text import table, to_text, tree
 
 __all__ = [
-    "draw", "render", "svg_text", "group_by_label", "infer_groups", "GraphvizNotFoundError",
-    "RenderError", "INSTALL_HINT", "ROLE_COLORS",
+    "draw", "render", "svg_text", "Drawing", "group_by_label", "infer_groups",
+    "GraphvizNotFoundError", "RenderError", "INSTALL_HINT", "ROLE_COLORS",
     "tree", "table", "to_text",
     "forward_steps", "backward_steps", "ForwardStep", "BackwardStep",
     "format_forward", "format_backward", "format_gradients",

@@ -24,7 +24,7 @@ from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, format_value, op_label
 from viz.steps import check_node
 
 __all__ = [
-    "draw", "render", "pipe", "svg_text", "group_by_label", "GraphvizNotFoundError",
+    "draw", "render", "pipe", "Drawing", "svg_text", "group_by_label", "GraphvizNotFoundError",
     "RenderError", "ROLE_COLORS", "INSTALL_HINT", "RENDER_FORMATS",
 ]
 
@@ -67,6 +67,49 @@ class GraphvizNotFoundError(RuntimeError):
 
 class RenderError(RuntimeError):
     """`dot` ran but failed (its message is included)."""
+
+
+def _not_found(fmt: str, source: str, written: Path | None) -> GraphvizNotFoundError:
+    where = f" The DOT text was written to {written}." if written else ""
+    return GraphvizNotFoundError(
+        f"cannot render {fmt}: Graphviz's `dot` program was not found. {INSTALL_HINT}.{where}",
+        source, written,
+    )
+
+
+class Drawing(graphviz.Digraph):
+    """The `graphviz.Digraph` that `draw` returns: the same object, with a missing Graphviz
+    explained instead of graphviz's bare `ExecutableNotFound`.
+
+    Without the `dot` program, ``pipe``/``render``/``view`` raise `GraphvizNotFoundError`
+    (which says how to install Graphviz and carries the DOT text), and displaying the
+    drawing in Jupyter shows that message and the DOT text instead of a traceback.
+    """
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        """`graphviz.Digraph.pipe`, raising `GraphvizNotFoundError` without `dot`."""
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            fmt = kwargs.get("format") or (args[0] if args else None) or self.format
+            raise _not_found(str(fmt), self.source, None) from None
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        """`graphviz.Digraph.render`, raising `GraphvizNotFoundError` without `dot` (the
+        DOT source file graphviz saved first is named in the message)."""
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            saved = Path(self.filepath)
+            fmt = kwargs.get("format") or self.format
+            raise _not_found(str(fmt), self.source, saved if saved.exists() else None) from None
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None,
+                          **kwargs: Any) -> dict[str, Any]:
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except GraphvizNotFoundError as error:
+            return {"text/plain": f"{error}\n\n{self.source}"}
 
 
 Grouping = str | Callable[[Any], "str | None"] | Mapping[Any, str]
@@ -203,8 +246,8 @@ def draw(
     grads: Mapping[Any, Any] | None = None,
     title: str | None = None,
     names: GraphNames | None = None,
-) -> graphviz.Digraph:
-    """The computation graph of `root` as a `graphviz.Digraph`.
+) -> Drawing:
+    """The computation graph of `root` as a `graphviz.Digraph` (a `Drawing`).
 
     Each value is a record ``name | data | grad`` (a constant shows no name: its name is
     its value) and each op a small node (``+``, ``*``, ``tanh``, ``w·x+b``) between its
@@ -242,8 +285,10 @@ def draw(
     group_ids = {g: f"g{k}" for k, g in enumerate(dict.fromkeys(groups[n] for n in names.order
                                                                  if n in groups))}
 
-    dot = graphviz.Digraph(format="svg")
+    dot = Drawing(format="svg")
     dot.attr(rankdir=rankdir, fontname=_FONT, bgcolor="white")
+    if group_ids:
+        dot.attr(ordering="in")  # keep the boxes of a layer in their (natural) order
     if title:
         dot.attr(label=title, labelloc="t", labeljust="l", fontsize="14")
     dot.attr("node", fontname=_FONT, fontsize="11")
@@ -255,17 +300,16 @@ def draw(
         return format_value(mapping[node], fmt) if node in mapping else _UNKNOWN
 
     # -- value records and op nodes ---------------------------------------------------------
-    drawn_groups: set[str] = set()
     # group members that a node outside their group uses: the group's outputs
     used_outside = {parent for node in names.order for parent in node.parents
                     if parent in groups and groups.get(node) != groups[parent]}
+    # Boxes in natural order of their names (L0.N2 before L0.N10), which ordering="in"
+    # keeps within a rank, so a layer's neurons stack as numbered.
+    for group in sorted(group_ids, key=_natural_key):
+        _draw_group(dot, group, group_ids[group], members[group], used_outside, names,
+                    marked, show_grads, values, grads, colors, fmt)
     for node in names.order:
         if node in groups:
-            group = groups[node]
-            if group not in drawn_groups:
-                drawn_groups.add(group)
-                _draw_group(dot, group, group_ids[group], members[group], used_outside, names,
-                            marked, show_grads, values, grads, colors, fmt)
             continue
         node_id = names.node_id(node)
         role = _role(node, names, parameter_set)
@@ -317,6 +361,12 @@ def draw(
     return dot
 
 
+def _natural_key(text: str) -> list[tuple[int, int | str]]:
+    """Sort key that orders the numbers inside names by value: N2 < N10."""
+    return [(0, int(part)) if part.isdigit() else (1, part)
+            for part in re.split(r"(\d+)", text) if part]
+
+
 def _draw_group(dot: graphviz.Digraph, group: str, group_id: str, nodes: list[Any],
                 used_outside: set[Any], names: GraphNames, marked: Mapping[Any, str],
                 show_grads: bool, values: Mapping[Any, Any] | None,
@@ -325,7 +375,8 @@ def _draw_group(dot: graphviz.Digraph, group: str, group_id: str, nodes: list[An
     outputs = [node for node in nodes if node is names.root or node in used_outside]
     n_leaves = sum(1 for node in nodes if not node.parents)
     n_ops = len(nodes) - n_leaves
-    cells = [_cell(group, bold=True), _cell(f"{n_ops} ops, {n_leaves} leaves")]
+    counts = f"{n_ops} op{'s' * (n_ops != 1)}, {n_leaves} lea{'f' if n_leaves == 1 else 'ves'}"
+    cells = [_cell(group, bold=True), _cell(counts)]
     if len(outputs) == 1:
         out = outputs[0]
         data = values.get(out, _UNKNOWN) if values is not None else out.data
@@ -361,13 +412,9 @@ def pipe(digraph: graphviz.Digraph | graphviz.Graph, fmt: str,
     """
     try:
         return digraph.pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
+    except (graphviz.ExecutableNotFound, GraphvizNotFoundError):
         written = write_atomic(dot_path, digraph.source) if dot_path is not None else None
-        where = f" The DOT text was written to {written}." if written else ""
-        raise GraphvizNotFoundError(
-            f"cannot render {fmt}: Graphviz's `dot` program was not found. {INSTALL_HINT}."
-            f"{where}", digraph.source, written,
-        ) from None
+        raise _not_found(fmt, digraph.source, written) from None
     except graphviz.CalledProcessError as error:
         stderr = error.stderr.decode("utf-8", "replace") if isinstance(error.stderr, bytes) \
             else str(error.stderr or "")

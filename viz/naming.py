@@ -34,6 +34,9 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _ATOM = re.compile(r"[\w.#\[\]]+")
 #: an n-ary expression written as a series, e.g. "a0 + a1 + ..."
 _SERIES = re.compile(r"(?P<base>[A-Za-z_]+)0(?P<sep>.+?)(?P=base)1(?P=sep)\.\.\.")
+_UPSTREAM = "\x00"
+_BARE_ARGUMENT = re.compile(r"([(,]\s*)\x00(\s*[,)])")
+_SHAPE_OF = re.compile(r"\b([A-Za-z_]\w*)\.shape\b")
 _NAME_IN_D = re.compile(r"[^\W\d][\w.#\[\]]*")
 
 
@@ -114,7 +117,21 @@ def as_atom(text: str) -> str:
 def _param_text(value: Any, number_format: str) -> str:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return format_value(value, number_format)
-    return repr(value)
+    if hasattr(value, "shape") and hasattr(value, "size"):  # an array (class targets, say)
+        return format_value(value, number_format)
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _param_in_formula(value: Any, number_format: str) -> str | None:
+    """A param as it is written into a formula, or None to keep the param's name.
+
+    Numbers, axes and shapes are written in; arrays (class targets) keep their name.
+    """
+    if hasattr(value, "shape") and not isinstance(value, numbers.Real):
+        return None
+    text = _param_text(value, number_format)
+    return text if text[:1] in "([" or text.startswith("'") else as_atom(text)
 
 
 def op_label(node: Any, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
@@ -233,18 +250,36 @@ class GraphNames:
         mapping = {op.input_name(i, n): as_atom(self.names[p]) for i, p in enumerate(parents)}
         mapping["out"] = as_atom(self.names[node])
         for pname, pvalue in zip(op.params, node.params):
-            mapping[pname] = as_atom(_param_text(pvalue, self.number_format))
+            text = _param_in_formula(pvalue, self.number_format)
+            if text is not None:
+                mapping[pname] = text
         return mapping
 
-    def local_derivative(self, node: Any, index: int) -> str:
+    def local_derivative(self, node: Any, index: int, *, upstream: str | None = None) -> str:
         """The op table's derivative of input `index`, written in node names.
 
-        For c = x*b the table says d(a*b)/db = a, so this gives ``x``.
+        For c = x*b the table says d(a*b)/db = a, so this gives ``x``.  For a Tensor
+        op, ``a.shape`` is written as the input's shape, and with `upstream` the
+        table's ``g`` (the upstream gradient) is written as that text, in parentheses.
         """
         op = node.op
-        text = op.derivative(index, len(node.parents))
+        n = len(node.parents)
+        text = op.derivative(index, n)
+        shapes = {op.input_name(i, n): getattr(p.data, "shape", None)
+                  for i, p in enumerate(node.parents)}
+        text = _SHAPE_OF.sub(
+            lambda m: str(shapes[m.group(1)]) if isinstance(shapes.get(m.group(1)), tuple)
+            else m.group(), text)
         mapping = self._substitutions(node)
-        return _IDENTIFIER.sub(lambda m: mapping.get(m.group(), m.group()), text)
+        if upstream is not None and "g" not in mapping:
+            mapping["g"] = _UPSTREAM
+        text = _IDENTIFIER.sub(lambda m: mapping.get(m.group(), m.group()), text)
+        if upstream is None:
+            return text
+        # a whole argument needs no parentheses: sum_to(dL/dc, (5, 3)), not sum_to((dL/dc), ...)
+        text = _BARE_ARGUMENT.sub(lambda m: m.group(1) + upstream + m.group(2), text)
+        return text.replace(_UPSTREAM, f"({upstream})" if as_atom(upstream) != upstream
+                            else upstream)
 
     def expression(self, node: Any, max_items: int = 8) -> str:
         """How `node` was computed, in node names: ``x*b``, ``tanh(a)``, ``[w0, w1]·[x0] + b``."""

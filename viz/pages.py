@@ -18,7 +18,7 @@ from typing import Any
 
 import graphviz
 
-from viz.dot import draw, pipe, svg_text
+from viz.dot import INSTALL_HINT, GraphvizNotFoundError, draw, pipe, svg_text
 from viz.files import write_atomic
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, format_value
 from viz.steps import (
@@ -70,8 +70,9 @@ def frames(root: Any, seed: Any = None, *, forward: bool = False, fresh: bool = 
     This runs the backward pass (through `viz.steps.backward_steps`).  With ``fresh``
     (the default) every gradient in the graph is set to zero first, so the frames show
     one pass from scratch and the graph ends with the gradients of a single
-    ``root.backward(seed)``; ``fresh=False`` keeps what the leaves hold and shows them
-    accumulating, as the engine does.  `draw_options` go to `viz.draw` (``rankdir``,
+    ``root.backward(seed)``; ``fresh=False`` keeps what the leaves hold: as in the engine,
+    the frames show this pass's sums and the last frame what each leaf ends with (its
+    earlier gradient plus this pass's).  `draw_options` go to `viz.draw` (``rankdir``,
     ``parameters``, ``collapse``, ``colors``, ...).
     """
     check_node(root)
@@ -113,8 +114,15 @@ def frames(root: Any, seed: Any = None, *, forward: bool = False, fresh: bool = 
                  highlight_edges={(step.node, step.input_index): _RECEIVING}, **options),
             step)
     final = {node: node.grad for node in names.order}
-    summary = [f"{names.partial(root, node)} = {format_value(node.grad, names.number_format)}"
+    fmt = names.number_format
+    summary = [f"{names.partial(root, node)} = {format_value(node.grad, fmt)}"
                for node in names.order if not node.parents and not names.is_constant(node)]
+    kept = [step for step in steps if step.last_into_input and step.keeps_earlier_grad]
+    if kept:
+        summary.append("Leaves that held a gradient before this pass keep it (like backward()):")
+        summary.extend(f"  {step.input_name}.grad = {format_value(step.held_before, fmt)} + "
+                       f"{format_value(step.grad_after, fmt)} = "
+                       f"{format_value(step.final_grad, fmt)}" for step in kept)
     add("done", "Done: every gradient is known", summary or ["(the graph has no inputs)"],
         draw(root, grads=final, **options))
     return result
@@ -151,14 +159,28 @@ def write_frames(frames: Sequence[Frame], directory: str | Path, *, format: str 
     folder = Path(directory)
     width = max(3, len(str(len(frames) - 1)))
     paths = []
+    missing: GraphvizNotFoundError | None = None
     for frame in frames:
         path = folder / f"{prefix}_{frame.index:0{width}d}.{format}"
         graph = frame.titled_graph()
-        if format == "dot":
-            write_atomic(path, graph.source)
-        else:
-            write_atomic(path, pipe(graph, format, dot_path=path.with_suffix(".dot")))
+        if format != "dot" and missing is None:
+            try:
+                write_atomic(path, pipe(graph, format))
+                paths.append(path)
+                continue
+            except GraphvizNotFoundError as error:
+                missing = error
+        path = path.with_suffix(".dot")
+        write_atomic(path, graph.source)
         paths.append(path)
+    if missing is not None:
+        first = next(p for p in paths if p.suffix == ".dot")
+        raise GraphvizNotFoundError(
+            f"cannot render the frames as {format}: Graphviz's `dot` program was not found. "
+            f"{INSTALL_HINT}. The DOT text of the frames was written to {folder}"
+            f"{'/' if str(folder)[-1:] != '/' else ''}{prefix}_*.dot.",
+            missing.dot_source, first,
+        )
     return paths
 
 
@@ -180,6 +202,7 @@ pre.caption { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 
               background: #f1f3f5; padding: 0.5rem 0.7rem; border-radius: 4px;
               white-space: pre-wrap; margin: 0 0 0.6rem 0; }
 .graph svg { max-width: 100%; height: auto; }
+pre.dot { font-size: 0.8rem; max-height: 30rem; overflow: auto; background: #f8f9fa; }
 .js section.frame[hidden] { display: none; }
 """
 
@@ -272,5 +295,21 @@ def html_page(frames: Sequence[Frame], title: str = "Backpropagation, step by st
 
 def write_html(frames: Sequence[Frame], path: str | Path,
                title: str = "Backpropagation, step by step") -> Path:
-    """Write the stepping page to `path` (atomically); one file, usable offline."""
-    return write_atomic(path, html_page(frames, title))
+    """Write the stepping page to `path` (atomically); one file, usable offline.
+
+    Without Graphviz's `dot` program the page is still written, with each frame's DOT
+    text in place of its picture, and `GraphvizNotFoundError` is raised afterwards.
+    """
+    try:
+        page = html_page(frames, title)
+    except GraphvizNotFoundError as error:
+        fallback = [f'<p class="hint">No picture: Graphviz is not installed. The DOT text of '
+                    f'this frame:</p><pre class="dot">{html.escape(frame.graph.source)}</pre>'
+                    for frame in frames]
+        written = write_atomic(path, html_page(frames, title, svgs=fallback))
+        raise GraphvizNotFoundError(
+            f"cannot draw the pictures of the stepping page: Graphviz's `dot` program was "
+            f"not found. {INSTALL_HINT}. The page was written to {written} with each frame's "
+            f"DOT text in place of its picture.", error.dot_source, written,
+        ) from None
+    return write_atomic(path, page)

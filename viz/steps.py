@@ -1,13 +1,15 @@
 """The forward and backward passes, one step at a time.
 
 `backward_steps` *is* the engine's backward pass (`autograd.graph.run_backward`) cut
-into edges: the same topological order visited in reverse, the root seeded the same
-way, interior gradients reset and leaves accumulating, and for every edge the same
-``parent.grad += local * upstream`` with the ``local`` the node stored at forward
-time.  Each edge is reported as a `BackwardStep` before the next one runs, so after
-the last step every gradient equals what ``backward()`` gives.  Nothing here computes
-an op's derivative: the numbers are the node's stored ``local_grads`` and the formula
-text is the op table's.
+into edges: the same topological order visited in reverse, every gradient reset and
+the root seeded the same way, and for every edge the same ``parent.grad += local *
+upstream`` with the ``local`` the node stored at forward time.  As in the engine, a
+leaf that held a gradient before the pass (from an earlier ``backward()``) first sums
+this pass's contributions from 0 and gets its earlier gradient added back once the last
+edge is done.  Each edge is reported as a `BackwardStep` before the next one runs, so
+after the last step every gradient equals what ``backward()`` gives, bit for bit.
+Nothing here computes an op's derivative: the numbers are the node's stored
+``local_grads`` and the formula text is the op table's.
 
 >>> from autograd import Value
 >>> x, y, z = Value(3.0, "x"), Value(1.0, "y"), Value(2.0, "z")
@@ -18,20 +20,22 @@ text is the op table's.
 ...     print(step.chain_rule())
 dc/dx = dc/dc * dc/dx = 1 * b = 1 * 4 = 4
 dc/db = dc/dc * dc/db = 1 * x = 1 * 3 = 3
-dc/da = dc/db * db/da = 3 * 1 = 3
-dc/dz = dc/db * db/dz = 3 * 1 = 3
-dc/d(2) = dc/da * da/d(2) = 3 * y = 3 * 1 = 3
-dc/dy = dc/da * da/dy = 3 * 2 = 6
+dc/da = dc/db * db/da = x * 1 = 3 * 1 = 3
+dc/dz = dc/db * db/dz = x * 1 = 3 * 1 = 3
+dc/d(2) = dc/da * da/d(2) = x * y = 3 * 1 = 3
+dc/dy = dc/da * da/dy = x * 2 = 3 * 2 = 6
 """
 
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, as_atom, format_value, is_zero
+from autograd.graph import STATE, AnomalyError, all_finite
+from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, as_atom, format_value
 
 __all__ = [
     "ForwardStep", "BackwardStep", "forward_steps", "backward_steps", "resolve_seed",
@@ -104,10 +108,17 @@ class BackwardStep:
     """One edge of the backward pass: `node` passes gradient to its input number `input_index`.
 
     ``contribution = local * upstream`` is added to the input's gradient, taking it from
-    `grad_before` to `grad_after`.  `rule` is the op table's statement of the local
-    derivative (``d(a*b)/db = a``) and `local_formula` the same derivative in node names
-    (``x``).  `accumulates` is True when the input already held a gradient (it feeds
-    several nodes, or is a leaf that keeps gradients from an earlier pass).
+    `grad_before` to `grad_after`: the sum of this pass's contributions so far, which is
+    what the engine holds in ``input.grad`` at that moment.  A leaf that held a gradient
+    before the pass (`held_before`, from an earlier ``backward()``) gets it added back
+    once the pass is over, as in the engine: after the input's last edge
+    (`last_into_input`) its gradient ends at `final_grad`.
+
+    `rule` is the op table's statement of the local derivative (``d(a*b)/db = a``) and
+    `local_formula` the same derivative in node names (``x``); `upstream_formula` is the
+    upstream gradient written as a formula in node names (``x`` for dc/db in the seed's
+    c = x*b), or None when it would be too long to read.  `accumulates` is True when the
+    input already received gradient in this pass (it feeds several nodes).
     """
 
     index: int
@@ -134,31 +145,130 @@ class BackwardStep:
     #: ``dc/dz``: the root's derivative with respect to the input
     target_symbol: str
     number_format: str = field(default=DEFAULT_NUMBER_FORMAT, repr=False)
+    #: the upstream gradient as a formula in node names (``x``), None when too long
+    upstream_formula: str | None = None
+    #: what a leaf input held before this pass; the engine adds it back at the end
+    held_before: Any = 0.0
+    #: True for the last edge into this input: its gradient is complete after it
+    last_into_input: bool = False
+    #: Tensor graphs: the op table's VJP in node names, ``g`` written as `upstream_symbol`
+    vjp_formula: str | None = None
 
     def _fmt(self, x: Any) -> str:
         return format_value(x, self.number_format)
 
+    @property
+    def is_array_step(self) -> bool:
+        """True for a Tensor graph's edge: the local is a vector-Jacobian product."""
+        return not isinstance(self.local, numbers.Real)
+
+    @property
+    def keeps_earlier_grad(self) -> bool:
+        """True when the input is a leaf that held a gradient before this pass."""
+        return not self.input.parents and not _engine_skips(self.held_before)
+
+    @property
+    def final_grad(self) -> Any:
+        """The input's gradient once the pass is over, if this is its last edge.
+
+        That is `grad_after`, plus `held_before` for a leaf that held a gradient (the
+        engine's ``leaf.grad = held + leaf.grad``); None before the input's last edge.
+        """
+        if not self.last_into_input:
+            return None
+        if self.keeps_earlier_grad:
+            return self.held_before + self.grad_after
+        return self.grad_after
+
     def chain_rule(self) -> str:
-        """``dc/dz = dc/db * db/dz = 3 * 1 = 3``: the step as one chain-rule line."""
-        upstream, local = self._fmt(self.upstream), self._fmt(self.local)
-        parts = [f"{self.upstream_symbol} * {self.local_symbol}"]
-        symbolic = _chain_factor(self.local_formula)
-        if symbolic != as_atom(local):
-            parts.append(f"{upstream} * {symbolic}")
-        parts.append(f"{upstream} * {as_atom(local)}")
-        parts.append(self._fmt(self.contribution))
+        """``dc/dz = dc/db * db/dz = x * 1 = 3 * 1 = 3``: the step as one chain-rule line.
+
+        For a Tensor graph the line shows the op table's vector-Jacobian product in node
+        names, the shapes in and out, and the contribution:
+        ``dL/dW = x.T @ (dL/da)   [5×3 -> 2×3] = ...``.
+        """
         sign = "+=" if self.accumulates else "="
+        if self.is_array_step:
+            return self._vjp_rule(sign)
+        upstream, local = self._fmt(self.upstream), self._fmt(self.local)
+        numeric = f"{upstream} * {as_atom(local)}"
+        parts = [f"{self.upstream_symbol} * {self.local_symbol}"]
+        up_text = upstream if self.upstream_formula is None else _factor(self.upstream_formula)
+        symbolic = f"{up_text} * {_chain_factor(self.local_formula)}"
+        if symbolic != numeric:
+            parts.append(symbolic)
+        parts.append(numeric)
+        parts.append(self._fmt(self.contribution))
         return f"{self.target_symbol} {sign} " + " = ".join(parts)
 
+    def _vjp_rule(self, sign: str) -> str:
+        if self.local is _no_grad_marker():
+            return (f"{self.target_symbol} {sign} 0   ({self.input_name} needs no gradient: a "
+                    f"constant)")
+        formula = _first_form(self.vjp_formula or self.local_formula)
+        shapes = f"[{_dims(self.upstream)} -> {_dims(self.contribution)}]"
+        return (f"{self.target_symbol} {sign} {formula}   {shapes} = "
+                f"{self._fmt(self.contribution)}")
+
     def grad_change(self) -> str:
-        """``x.grad: 0 -> 4``."""
+        """``x.grad: 0 -> 4``; a leaf's last edge adds what it held: ``(+ 1.5 held = 5.5)``."""
         name = self.input_name if as_atom(self.input_name) == self.input_name and not (
             self.input_name[0].isdigit()) else f"({self.input_name})"
-        return (f"{name}.grad: {self._fmt(self.grad_before)} -> "
-                f"{self._fmt(self.grad_after)}")
+        text = f"{name}.grad: {self._fmt(self.grad_before)} -> {self._fmt(self.grad_after)}"
+        if self.last_into_input and self.keeps_earlier_grad:
+            text += (f" (+ {self._fmt(self.held_before)} held before the pass = "
+                     f"{self._fmt(self.final_grad)})")
+        return text
 
     def __str__(self) -> str:
         return f"{self.chain_rule()}    ({self.grad_change()}; rule {self.rule})"
+
+
+_WORD = re.compile(r"[A-Za-z]{2,}")
+#: longest upstream formula shown; longer ones are replaced by their number
+_MAX_FORMULA = 40
+
+
+def _no_grad_marker() -> Any:
+    """The Tensor table's local for an input that needs no gradient (or a fresh object)."""
+    try:
+        from autograd.tensor_ops import NO_GRAD
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        return object()
+    return NO_GRAD
+
+
+def _engine_skips(held: Any) -> bool:
+    """The engine's test for "this leaf held nothing": it adds no earlier gradient back."""
+    return isinstance(held, float) and held == 0.0
+
+
+def _dims(x: Any) -> str:
+    shape = getattr(x, "shape", None)
+    if not isinstance(shape, tuple):
+        return "scalar"
+    return "×".join(str(d) for d in shape) if shape else "scalar"
+
+
+def _first_form(formula: str) -> str:
+    """A formula without the table's notes and alternative forms.
+
+    ``sign(a) (0 at a = 0)`` -> ``sign(a)``; ``g * exp(a) = g * out`` -> ``g * exp(a)``;
+    ``g.T @ x  (rows of g and x)`` -> ``g.T @ x``.
+    """
+    text = formula.split("  (")[0].strip()
+    if text.endswith(")"):
+        depth, k = 0, len(text) - 1
+        for k in range(len(text) - 1, -1, -1):
+            depth += text[k] == ")"
+            depth -= text[k] == "("
+            if depth == 0:
+                break
+        # words in parentheses after a complete term are a note, not a factor
+        if (k >= 2 and text[k - 1] == " " and (text[k - 2].isalnum() or text[k - 2] in ")_")
+                and _WORD.search(text[k:])):
+            text = text[:k - 1]
+    return _split_top(text, " = ")[0].strip()
 
 
 def _chain_factor(formula: str) -> str:
@@ -168,13 +278,32 @@ def _chain_factor(formula: str) -> str:
     (``exp(a) = out``); the product shows the first form only, in parentheses unless it
     is a single name, number or call.
     """
-    text = formula
-    if text.endswith(")") and " (" in text:
-        head, _, note = text.rpartition(" (")
-        if "(" not in note:
-            text = head
-    text = text.split(" = ")[0].strip()
-    return text if _is_call_or_atom(text) else f"({text})"
+    return _factor(_first_form(formula))
+
+
+def _factor(text: str) -> str:
+    """`text` ready to be multiplied: as is when it is a name, number, call or product."""
+    pieces = _split_top(text, " * ")
+    if all(_is_call_or_atom(piece) for piece in pieces):
+        return text
+    return f"({text})"
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """`text` split at `separator` where no parentheses or brackets are open."""
+    pieces, depth, start, k = [], 0, 0, 0
+    while k < len(text):
+        char = text[k]
+        depth += char in "(["
+        depth -= char in ")]"
+        if depth == 0 and text.startswith(separator, k):
+            pieces.append(text[start:k])
+            k += len(separator)
+            start = k
+            continue
+        k += 1
+    pieces.append(text[start:])
+    return pieces
 
 
 def _is_call_or_atom(text: str) -> bool:
@@ -190,6 +319,28 @@ def _is_call_or_atom(text: str) -> bool:
         if depth == 0 and k != len(text) - len(name) - 1:
             return False
     return True
+
+
+def _product(left: str | None, right: str) -> str | None:
+    """``left * right`` as text, dropping factors of 1; None when `left` is unknown."""
+    if left is None:
+        return None
+    if left == "1":
+        return right
+    if right == "1":
+        return left
+    for one, other in ((left, right), (right, left)):
+        if one == "-1":
+            factor = _factor(other)
+            return factor[1:] if factor.startswith("-") and _is_call_or_atom(factor[1:]) else (
+                f"-{factor}")
+    return f"{_factor(left)} * {_factor(right)}"
+
+
+def _sum(left: str | None, right: str | None) -> str | None:
+    if left is None or right is None:
+        return None
+    return f"{left} - {right[1:]}" if right.startswith("-") else f"{left} + {right}"
 
 
 def forward_steps(root: Any, *, number_format: str = DEFAULT_NUMBER_FORMAT,
@@ -243,39 +394,84 @@ def _walk(root: Any, seed: Any, names: GraphNames) -> Iterator[BackwardStep]:
     if not root.parents:
         root.grad += seed
         return
-    interior = [node for node in names.order if node.parents]
-    for node in interior:
+    order = names.order
+    earlier = [(node, node.grad) for node in order if not node.parents]
+    held = dict(earlier)
+    for node in order:
         node.grad = 0.0
     root.grad = seed
+    interior = [node for node in order if node.parents]
+    edges_left: dict[Any, int] = {}
+    for node in interior:
+        for parent in node.parents:
+            edges_left[parent] = edges_left.get(parent, 0) + 1
+    formulas: dict[Any, str | None] = {root: format_value(seed, names.number_format)
+                                       if isinstance(seed, numbers.Real) else None}
     received: set[Any] = set()
     index = 0
-    for node in reversed(interior):
-        upstream = node.grad
-        n = len(node.parents)
-        op = node.op
-        expression = names.expression(node)
-        repeated = {p for p in node.parents if node.parents.count(p) > 1}
-        for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
-            contribution = local * upstream
-            before = _copy(parent.grad)
-            accumulates = parent in received or not is_zero(before)
-            parent.grad += contribution
-            received.add(parent)
-            index += 1
-            local_symbol = names.partial(node, parent)
-            if parent in repeated:
-                local_symbol += f"[{op.input_name(i, n)}]"
-            yield BackwardStep(
-                index=index, node=node, node_name=names[node], op=op, expression=expression,
-                upstream=upstream, input_index=i, input=parent, input_name=names[parent],
-                rule=op.formula(i, n, node.params),
-                local_formula=names.local_derivative(node, i), local=local,
-                contribution=contribution, grad_before=before, grad_after=_copy(parent.grad),
-                accumulates=accumulates, first_of_node=i == 0,
-                upstream_symbol=names.partial(root, node), local_symbol=local_symbol,
-                target_symbol=names.partial(root, parent),
-                number_format=names.number_format,
-            )
+    finished = False
+    try:
+        for node in reversed(interior):
+            upstream = node.grad
+            upstream_formula = formulas.get(node)
+            n = len(node.parents)
+            op = node.op
+            expression = names.expression(node)
+            upstream_symbol = names.partial(root, node)
+            repeated = {p for p in node.parents if node.parents.count(p) > 1}
+            for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+                contribution = local * upstream
+                if STATE.anomaly and not all_finite(contribution):
+                    _anomaly(node, i, upstream, local, contribution)
+                before = _copy(parent.grad)
+                accumulates = parent in received
+                parent.grad += contribution
+                received.add(parent)
+                edges_left[parent] -= 1
+                index += 1
+                local_formula = names.local_derivative(node, i)
+                scalar = isinstance(local, numbers.Real)
+                if scalar:
+                    term = _product(upstream_formula, _first_form(local_formula))
+                    formula = _sum(formulas.get(parent), term) if accumulates else term
+                    formulas[parent] = formula if formula and len(formula) <= _MAX_FORMULA \
+                        else None
+                local_symbol = names.partial(node, parent)
+                if parent in repeated:
+                    local_symbol += f"[{op.input_name(i, n)}]"
+                yield BackwardStep(
+                    index=index, node=node, node_name=names[node], op=op,
+                    expression=expression, upstream=upstream, input_index=i, input=parent,
+                    input_name=names[parent], rule=op.formula(i, n, node.params),
+                    local_formula=local_formula, local=local, contribution=contribution,
+                    grad_before=before, grad_after=_copy(parent.grad),
+                    accumulates=accumulates, first_of_node=i == 0,
+                    upstream_symbol=upstream_symbol, local_symbol=local_symbol,
+                    target_symbol=names.partial(root, parent),
+                    number_format=names.number_format, upstream_formula=upstream_formula,
+                    held_before=held.get(parent, 0.0),
+                    last_into_input=edges_left[parent] == 0,
+                    vjp_formula=None if scalar else names.local_derivative(
+                        node, i, upstream=upstream_symbol),
+                )
+        finished = True
+    finally:
+        for leaf, g in earlier:
+            if not finished:  # stopped early (or failed): the leaves are left as they were
+                leaf.grad = g
+            elif not _engine_skips(g):
+                leaf.grad = g + leaf.grad
+
+
+def _anomaly(node: Any, position: int, upstream: Any, local: Any, contribution: Any) -> None:
+    """Raise the engine's anomaly-mode error for a non-finite gradient (same message)."""
+    from autograd.anomaly import describe_node
+
+    raise AnomalyError(
+        f"non-finite gradient {contribution!r} flowing into input {position} of "
+        f"{describe_node(node)}: upstream gradient {upstream!r} * local derivative "
+        f"{local!r}"
+    )
 
 
 # -- printed tables -----------------------------------------------------------------------

@@ -198,6 +198,10 @@ def test_collapse_an_mlp_model(fused: bool) -> None:
     by_neuron = viz.draw(loss, collapse="neuron", parameters=model).source
     assert len(re.findall(r"^\s*g\d+ \[", by_neuron, flags=re.M)) == len(neurons) == 6
     assert not any(p.label in by_neuron for p in params)
+    # the boxes are listed (and, with ordering=in, stacked) in the neurons' natural order
+    listed = re.findall(r"<B>(L\d+\.N\d+)</B>", by_neuron)
+    assert listed == sorted(neurons) and "ordering=in" in by_neuron
+    assert "1 op, " in by_neuron or fused is False  # the output neuron: one fused linear op
 
 
 def test_custom_grouping() -> None:
@@ -290,3 +294,50 @@ def test_missing_dot_writes_the_dot_text_and_says_how_to_install(
     # .dot needs no Graphviz program at all
     assert viz.render(c, tmp_path / "only.dot").read_text().startswith("digraph")
     assert os.environ["PATH"] == str(empty)
+
+
+def test_the_drawing_itself_explains_a_missing_graphviz(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jupyter shows a drawing through _repr_mimebundle_, and users call .pipe/.render on it:
+    none of them may end in graphviz's bare ExecutableNotFound."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    c, _ = seed_graph()
+    drawing = viz.draw(c)
+    assert isinstance(drawing, viz.Drawing) and isinstance(drawing, graphviz.Digraph)
+    bundle = drawing._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "apt-get install graphviz" in bundle["text/plain"]
+    assert drawing.source in bundle["text/plain"]
+    with pytest.raises(viz.GraphvizNotFoundError) as piped:
+        drawing.pipe(format="png")
+    assert piped.value.dot_source == drawing.source
+    with pytest.raises(viz.GraphvizNotFoundError) as rendered:
+        drawing.render(tmp_path / "graph", format="svg")
+    assert rendered.value.dot_path == tmp_path / "graph"
+    assert (tmp_path / "graph").read_text() == drawing.source
+    assert isinstance(drawing.copy(), viz.Drawing)
+
+
+@needs_dot
+def test_the_drawing_displays_as_svg_in_jupyter() -> None:
+    bundle = viz.draw(seed_graph()[0])._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"] and "<svg" in bundle["image/svg+xml"]
+
+
+def test_every_public_function_has_a_docstring_and_type_hints() -> None:
+    import inspect
+    import typing
+
+    for name in viz.__all__:
+        obj = getattr(viz, name)
+        if not callable(obj) or isinstance(obj, dict):
+            continue
+        assert inspect.getdoc(obj), name
+        if inspect.isfunction(obj):
+            hints = typing.get_type_hints(obj)
+            params = [p for p in inspect.signature(obj).parameters.values()
+                      if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            assert "return" in hints, name
+            assert all(p.name in hints for p in params), (name, params)

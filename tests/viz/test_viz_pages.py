@@ -183,5 +183,57 @@ def test_step_records_drive_the_pictures_not_the_live_graph() -> None:
     f.label = "f"
     frames = viz.frames(f)
     assert "grad 2" in frames[1].graph.source and "grad 4" in frames[2].graph.source
-    assert [s.grad_after for s in backward_steps(f)] == [4.0 + 2.0, 4.0 + 4.0]  # accumulates
+    # x held 4 from the frames' pass: a new pass sums its own 2 + 2 and then adds the 4
+    steps = list(backward_steps(f))
+    assert [(s.grad_after, s.held_before) for s in steps] == [(2.0, 4.0), (4.0, 4.0)]
+    assert steps[-1].final_grad == x.grad == 8.0
     assert re.search(r"x</B></TD><TD>data 2</TD><TD>grad 2<", frames[1].graph.source)
+
+
+def test_frames_of_a_pass_onto_held_gradients_say_what_the_leaves_end_with() -> None:
+    c, v = seed_graph()
+    c.backward()
+    frames = viz.frames(c, fresh=False)
+    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (8.0, 12.0, 6.0)
+    done = frames[-1].caption
+    assert done[:3] == ("dc/dx = 8", "dc/dy = 12", "dc/dz = 6")
+    assert "x.grad = 4 + 4 = 8" in " ".join(done)
+    into_z = next(f for f in frames if f.step is not None and f.step.input is v["z"])
+    assert into_z.caption[-1] == "z.grad: 0 -> 3 (+ 3 held before the pass = 6)"
+
+
+def _no_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+def test_without_graphviz_the_page_is_written_with_dot_text(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_dot(tmp_path, monkeypatch)
+    c, _ = seed_graph()
+    frames = viz.frames(c)
+    target = tmp_path / "steps.html"
+    with pytest.raises(viz.GraphvizNotFoundError) as info:
+        viz.write_html(frames, target)
+    message = str(info.value)
+    for hint in ("apt-get install graphviz", "brew install graphviz", "conda install graphviz"):
+        assert hint in message
+    assert info.value.dot_path == target
+    page = target.read_text()
+    assert page.count('<pre class="dot">') == len(frames) and "<svg" not in page
+    assert "digraph {" in page and '<button id="next"' in page  # still a page to step through
+    assert "https:" not in page.lower().replace("https://graphviz.org", "")
+
+
+def test_without_graphviz_every_frame_is_written_as_dot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_dot(tmp_path, monkeypatch)
+    c, _ = seed_graph()
+    frames = viz.frames(c)
+    with pytest.raises(viz.GraphvizNotFoundError) as info:
+        viz.write_frames(frames, tmp_path / "frames", format="png")
+    assert "brew install graphviz" in str(info.value)
+    written = sorted(p.name for p in (tmp_path / "frames").iterdir())
+    assert written == [f"frame_{k:03d}.dot" for k in range(len(frames))]
+    assert (tmp_path / "frames" / "frame_002.dot").read_text() == frames[2].titled_graph().source

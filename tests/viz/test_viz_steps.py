@@ -24,10 +24,10 @@ def test_seed_example_chain_rule_lines() -> None:
     assert lines == [
         "dc/dx = dc/dc * dc/dx = 1 * b = 1 * 4 = 4",
         "dc/db = dc/dc * dc/db = 1 * x = 1 * 3 = 3",
-        "dc/da = dc/db * db/da = 3 * 1 = 3",
-        "dc/dz = dc/db * db/dz = 3 * 1 = 3",
-        "dc/d(2) = dc/da * da/d(2) = 3 * y = 3 * 1 = 3",
-        "dc/dy = dc/da * da/dy = 3 * 2 = 6",
+        "dc/da = dc/db * db/da = x * 1 = 3 * 1 = 3",
+        "dc/dz = dc/db * db/dz = x * 1 = 3 * 1 = 3",
+        "dc/d(2) = dc/da * da/d(2) = x * y = 3 * 1 = 3",
+        "dc/dy = dc/da * da/dy = x * 2 = 3 * 2 = 6",
     ]
     assert (v["x"].grad, v["y"].grad, v["z"].grad) == (4.0, 6.0, 3.0)
 
@@ -40,6 +40,8 @@ def test_seed_example_records() -> None:
     assert dz.op is OPS["add"]
     assert (dz.upstream, dz.local, dz.contribution) == (3.0, 1.0, 3.0)
     assert (dz.grad_before, dz.grad_after, dz.accumulates) == (0.0, 3.0, False)
+    assert dz.upstream_formula == "x"  # dc/db for c = x*b
+    assert (dz.held_before, dz.last_into_input, dz.final_grad) == (0.0, True, 3.0)
     assert dz.rule == OPS["add"].formula(1, 2)
     assert dz.local_formula == "1"
     assert dz.expression == "a+z"
@@ -71,6 +73,31 @@ def test_accumulation_into_a_shared_input_is_marked() -> None:
     assert {s.local_symbol for s in into_x if s.node is not f} == {"da/dx[a]", "da/dx[b]"}
 
 
+def test_upstream_formulas_sum_over_paths_and_give_up_when_long() -> None:
+    x, y = Value(2.0, "x"), Value(5.0, "y")
+    h = x * y
+    h.label = "h"
+    f = h * h + h
+    f.label = "f"
+    steps = list(backward_steps(f))
+    into_h = [s for s in steps if s.input is h]
+    # df/dh collects three paths: h (twice, from h*h) and 1 (from + h)
+    into_x = next(s for s in steps if s.input is x)
+    assert into_x.upstream_formula == "1 + h + h"  # in the order the engine adds them
+    assert into_x.chain_rule() == "df/dx = df/dh * dh/dx = (1 + h + h) * y = 21 * 5 = 105"
+    assert [s.accumulates for s in into_h] == [False, True, True]
+    deep = Value(1.5, "w")
+    g = deep
+    for k in range(30):
+        g = (g * deep).tanh()
+        g.label = f"t{k}"
+    last = list(backward_steps(g))[-1]
+    assert last.upstream_formula is None  # too long to read: the number is shown instead
+    assert last.chain_rule().split(" = ")[1:3] == [
+        f"{viz.format_value(last.upstream)} * {last.local_formula}",
+        f"{viz.format_value(last.upstream)} * {viz.format_value(last.local)}"]
+
+
 def test_leaf_root_has_no_steps_and_accumulates_like_the_engine() -> None:
     x = Value(2.0, "x")
     x.grad = 1.5
@@ -97,6 +124,85 @@ def test_not_a_node_is_a_clear_type_error() -> None:
         forward_steps([Value(1.0)])
 
 
+def test_leaves_holding_gradients_end_exactly_like_a_second_backward() -> None:
+    """The engine sums a pass's contributions from 0 and adds a leaf's earlier gradient
+    last: (0.1 + 0.2) + 0.3 is not 0.1 + (0.2 + 0.3) in floating point, so a stepper that
+    accumulated onto the earlier gradient edge by edge would be off by an ulp here."""
+    x = Value(1.0, "x")
+    f = x * 0.2 + x * 0.3
+    f.label = "f"
+    f.backward()
+    assert x.grad == 0.5
+    x.grad = 0.1
+    steps = list(backward_steps(f))
+    stepped = x.grad
+    x.grad = 0.1
+    f.backward()
+    assert stepped == x.grad == 0.1 + (0.2 + 0.3) != (0.1 + 0.2) + 0.3
+    into_x = [s for s in steps if s.input is x]
+    assert [(s.grad_before, s.grad_after) for s in into_x] == [(0.0, 0.3), (0.3, 0.5)]
+    assert [s.held_before for s in into_x] == [0.1, 0.1]
+    assert [s.last_into_input for s in into_x] == [False, True]
+    assert into_x[-1].final_grad == stepped and into_x[0].final_grad is None
+    assert into_x[-1].grad_change() == "x.grad: 0.3 -> 0.5 (+ 0.1 held before the pass = 0.6)"
+    # one more pass each way, from the same start: the same bits
+    list(backward_steps(f))
+    again = x.grad
+    x.grad = stepped
+    f.backward()
+    assert again == x.grad == stepped + 0.5
+
+
+def test_a_walk_stopped_early_leaves_the_leaves_as_they_were() -> None:
+    c, v = seed_graph()
+    v["x"].grad, v["y"].grad = 7.0, -1.0
+    walk = backward_steps(c)
+    next(walk)
+    walk.close()  # the engine restores leaves after a failed pass; so does an abandoned walk
+    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (7.0, -1.0, 0.0)
+
+
+def test_anomaly_mode_stops_the_walk_like_the_engine() -> None:
+    x = Value(0.0, "x")
+    f = x.log() * 0.0 + x.sqrt()
+    with autograd.detect_anomaly(), pytest.raises(autograd.AnomalyError) as stepped:
+        list(backward_steps(f))
+    assert x.grad == 0.0
+    with autograd.detect_anomaly(), pytest.raises(autograd.AnomalyError) as engine:
+        f.backward()
+    assert str(stepped.value) == str(engine.value)
+
+
+class _TextOnlyOp:
+    """An op whose math is gone: only its text (names, formulas) can be read."""
+
+    def __init__(self, op: object) -> None:
+        self._op = op
+
+    def __getattr__(self, name: str) -> object:
+        if name in ("forward", "local_grads"):
+            raise AssertionError(f"the stepper called the op's {name}")
+        return getattr(self._op, name)
+
+
+@given(random_graphs())
+def test_the_stepper_reads_the_stored_locals_and_never_the_op_math(graph) -> None:
+    root, _ = graph
+    nodes = topological_order(root)
+    for k, node in enumerate(n for n in nodes if n.parents):
+        # Locals the ops would never give: the stepper must report exactly these.
+        node.local_grads = tuple(0.5 + k + i for i in range(len(node.parents)))
+        node.op = _TextOnlyOp(node.op)
+    steps = list(backward_steps(root))
+    assert all(s.local == s.node.local_grads[s.input_index] for s in steps)
+    assert all(s.contribution == s.local * s.upstream for s in steps)
+    stepped = [n.grad for n in nodes]
+    for node in nodes:
+        node.grad = 0.0
+    autograd.backward(root)  # the engine, with the same (fake) stored locals
+    assert all(same(a, n.grad) for a, n in zip(stepped, nodes))
+
+
 @given(random_graphs(), st.lists(st.floats(-2, 2), min_size=4, max_size=4))
 def test_after_the_last_step_every_gradient_equals_backward(graph, stale) -> None:
     root, leaves = graph
@@ -119,6 +225,8 @@ def test_after_the_last_step_every_gradient_equals_backward(graph, stale) -> Non
     for s in steps:
         assert same(s.grad_after, s.grad_before + s.contribution)
         assert same(s.contribution, s.local * s.upstream)
+        if s.last_into_input:
+            assert same(s.final_grad, s.input.grad)  # what the input ends the pass with
 
 
 @given(random_graphs())
@@ -191,7 +299,10 @@ def test_generated_names_follow_the_seed() -> None:
     # Unlabelled results are named a, b, c in the order they are computed.
     expr = build("x*(2*y + z)", {"x": 3, "y": 1, "z": 2})
     names = viz.GraphNames(expr.root)
-    assert [names[n] for n in names.order] == ["x", "2", "y", "a", "z", "b", "c"]
+    assert [names[n] for n in names.order if n.parents] == ["a", "b", "c"]
+    assert {names[n] for n in names.order if not n.parents} == {"x", "2", "y", "z"}
+    root = expr.root
+    assert names.expression(root) == "x*b" and names.expression(root.parents[1]) == "a+z"
 
 
 def test_generated_names_avoid_labels_and_repeated_labels_are_numbered() -> None:
@@ -260,3 +371,55 @@ def test_tensor_graphs_step_like_their_backward() -> None:
         assert np.array_equal(g, n.grad)
     assert steps and all(isinstance(s.chain_rule(), str) for s in steps)
     assert "[[" in viz.format_value(weights.data)
+
+
+def _tensor_mlp_loss():  # type: ignore[no-untyped-def]
+    np = pytest.importorskip("numpy")
+    from autograd import Tensor
+
+    weights = Tensor(np.arange(6.0).reshape(2, 3) / 3 - 1, "W")
+    bias = Tensor(np.zeros(3), "b")
+    x = Tensor(np.ones((5, 2)), "x", requires_grad=False)
+    hidden = (x @ weights + bias).tanh()
+    hidden.label = "h"
+    loss = hidden.mean()
+    loss.label = "loss"
+    return loss, weights, bias
+
+
+def test_tensor_chain_rule_lines_are_readable() -> None:
+    loss, weights, _ = _tensor_mlp_loss()
+    steps = list(backward_steps(loss))
+    lines = [s.chain_rule() for s in steps]
+    text = format_backward(steps)
+    for fragment in ("VJP(", "array(", "NO_GRAD", "g ->"):
+        assert fragment not in text, fragment  # no object reprs, only the table's formulas
+    by_input = {s.input_name: line for s, line in zip(steps, lines)}
+    # the op table's VJP in node names, the upstream written in, shapes in -> out
+    assert by_input["W"].startswith("dloss/dW = x.T @ (dloss/da)   [5×3 -> 2×3] = [[")
+    assert by_input["b"].startswith("dloss/db = sum_to(dloss/dc, (3,))   [5×3 -> 3] = [")
+    assert by_input["h"].startswith(
+        "dloss/dh = (dloss/dloss) / n broadcast back to (5, 3)   [scalar -> 5×3] = 5×3 mean")
+    assert by_input["c"].startswith("dloss/dc = (dloss/dh) * (1 - tanh(c)**2)   [5×3 -> 5×3]")
+    assert by_input["x"] == "dloss/dx = 0   (x needs no gradient: a constant)"
+    # the numbers shown are the engine's: the W line ends with the gradient backward() gives
+    weights.zero_grad()
+    loss.backward()
+    w_step = next(s for s in steps if s.input is weights)
+    assert by_input["W"].endswith(viz.format_value(weights.grad))
+    assert w_step.rule == "d(A@B)/dB: A.T @ g"
+
+
+def test_tensor_leaves_holding_gradients_end_like_backward() -> None:
+    np = pytest.importorskip("numpy")
+    loss, weights, bias = _tensor_mlp_loss()
+    held_w, held_b = np.full((2, 3), 0.1), np.full(3, 0.1)
+    weights.grad, bias.grad = held_w.copy(), held_b.copy()
+    steps = list(backward_steps(loss))
+    stepped = weights.grad.copy(), bias.grad.copy()
+    weights.grad, bias.grad = held_w.copy(), held_b.copy()
+    loss.backward()
+    assert np.array_equal(stepped[0], weights.grad) and np.array_equal(stepped[1], bias.grad)
+    last_w = next(s for s in steps if s.input is weights)
+    assert last_w.keeps_earlier_grad and np.array_equal(last_w.final_grad, weights.grad)
+    assert "held before the pass" in last_w.grad_change()
