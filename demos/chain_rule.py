@@ -58,19 +58,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\nGradients:")
     print(viz.format_gradients(c))
 
+    # Without Graphviz every file is still written, as DOT text, and one error says so.
+    wrote: list[str] = []
+    missing: list[str] = []
     try:
-        graph = viz.render(c, args.out / "chain_rule.svg")
-        frames = viz.frames(c, forward=True)
-        pictures = viz.write_frames(frames, args.out / "chain_rule_frames")
-        page = viz.write_html(frames, args.out / "chain_rule_steps.html",
-                              title="f(x, y, z) = x(2y + z), step by step")
-        if args.images is not None:
-            _write_readme_images(args.images)
+        wrote.append(str(viz.render(c, args.out / "chain_rule.svg")))
     except viz.GraphvizNotFoundError as error:
-        print(f"\n{error}", file=sys.stderr)
+        missing.append(str(error.dot_path))
+    frames = viz.frames(c, forward=True)
+    folder = args.out / "chain_rule_frames"
+    try:
+        pictures = viz.write_frames(frames, folder)
+        wrote.append(f"{len(pictures)} frames to {folder}")
+    except viz.GraphvizNotFoundError:
+        missing.append(f"{folder}/frame_*.dot")
+    page_path = args.out / "chain_rule_steps.html"
+    title = "f(x, y, z) = x(2y + z), step by step"
+    try:
+        page = viz.write_html(frames, page_path, title=title)
+        wrote.append(f"{page}  (open it in a browser; arrow keys step through the frames)")
+    except viz.GraphvizNotFoundError:
+        missing.append(f"{page_path} (DOT text in place of the pictures)")
+    if args.images is not None and not missing:
+        _write_readme_images(args.images)
+    if wrote:
+        print("\n" + "\n".join(f"wrote {item}" for item in wrote))
+    if missing:
+        print(f"\nerror: Graphviz's `dot` program was not found, so no picture was drawn. "
+              f"{viz.INSTALL_HINT}. Written instead: {', '.join(missing)}.", file=sys.stderr)
         return 1
-    print(f"\nwrote {graph}\nwrote {len(pictures)} frames to {pictures[0].parent}\n"
-          f"wrote {page}  (open it in a browser; arrow keys step through the frames)")
     return 0
 
 

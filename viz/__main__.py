@@ -13,12 +13,13 @@ missing (the DOT text is still written).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from viz.dot import RENDER_FORMATS, GraphvizNotFoundError, RenderError, render
+from viz.dot import INSTALL_HINT, RENDER_FORMATS, GraphvizNotFoundError, RenderError, render
 from viz.expr import FUNCTIONS, ExpressionError, build, parse_assignments
 from viz.naming import GraphNames, check_number_format
 from viz.pages import frames, write_frames, write_html
@@ -37,17 +38,55 @@ _PROG = "python -m viz"
 
 
 class _ArgumentParser(argparse.ArgumentParser):
-    """argparse, but its errors are one line (plus the usage line) and exit 2."""
+    """argparse, but its errors are one short line (after the usage line) and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
+        if len(message) > _MAX_MESSAGE:
+            message = message[:_MAX_MESSAGE - 3] + "..."
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+_MAX_MESSAGE = 200
+_OPTION_LIKE = re.compile(r"--[A-Za-z][A-Za-z0-9-]*")
+
+
+def _arrange(arguments: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """The options first, then ``--`` and the expression and values.
+
+    So an expression starting with a minus (``-x*y``, ``--x``, ``-(a+b)``) is never taken
+    for an option, wherever it stands.  Unknown ``--words`` stay options, for argparse to
+    report.
+    """
+    takes_value = {name: action.nargs != 0 for action in parser._actions
+                   for name in action.option_strings}
+    options: list[str] = []
+    positionals: list[str] = []
+    k = 0
+    while k < len(arguments):
+        argument = arguments[k]
+        if argument == "--":
+            positionals.extend(arguments[k + 1:])
+            break
+        name = argument.split("=", 1)[0]
+        if name in takes_value:
+            options.append(argument)
+            if takes_value[name] and "=" not in argument and k + 1 < len(arguments):
+                options.append(arguments[k + 1])
+                k += 1
+        elif _OPTION_LIKE.fullmatch(name):
+            options.append(argument)
+        else:
+            positionals.append(argument)
+        k += 1
+    return [*options, "--", *positionals]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line's argument parser."""
     parser = _ArgumentParser(
         prog=_PROG,
+        allow_abbrev=False,
         description="Build a computation graph from an expression, and show its forward "
                     "pass, its backward pass step by step, and every input's gradient.",
         epilog=f"Functions: {', '.join(FUNCTIONS)}.  Example: {_PROG} \"x*(2*y + z)\" x=3 "
@@ -81,11 +120,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     """Run the command line; returns the exit status."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments and arguments[0].startswith("-") and arguments[0][1:2] not in ("-", "h", ""):
-        # "-x*y" is an expression, not an option: let argparse see it as one.
-        arguments.insert(0, "--")
-    args = build_parser().parse_args(arguments)
+    parser = build_parser()
+    arguments = _arrange(list(sys.argv[1:] if argv is None else argv), parser)
+    args = parser.parse_args(arguments)
 
     def fail(message: str, detail: str = "", status: int = 2) -> int:
         print(f"{_PROG}: error: {message}", file=err)
@@ -127,26 +164,39 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
 
     draw_options = {"rankdir": args.rankdir, "number_format": number_format,
                     "parameters": parameters}
+    # Without Graphviz every output is still written (as DOT text) and one error says so.
+    missing: list[str] = []
     try:
         if args.out:
-            written = render(root, args.out, **draw_options)
-            print(f"\nwrote {written}", file=out)
+            try:
+                print(f"\nwrote {render(root, args.out, **draw_options)}", file=out)
+            except GraphvizNotFoundError as error:
+                missing.append(f"{error.dot_path} (the graph)" if error.dot_path else "")
         if args.html or args.frames:
             # frames() runs the backward pass again; it leaves the same gradients.
             pictures = frames(root, forward=True, **draw_options)
             if args.html:
-                page = write_html(pictures, args.html, title=f"f = {args.expression}")
-                print(f"wrote {page}", file=out)
+                try:
+                    page = write_html(pictures, args.html, title=f"f = {args.expression}")
+                    print(f"wrote {page}", file=out)
+                except GraphvizNotFoundError as error:
+                    missing.append(f"{error.dot_path} (the page, DOT text for pictures)")
             if args.frames:
-                paths = write_frames(pictures, args.frames, format=args.frame_format)
-                print(f"wrote {len(paths)} frames to {args.frames}", file=out)
-    except GraphvizNotFoundError as error:
-        return fail(str(error), status=1)
+                try:
+                    paths = write_frames(pictures, args.frames, format=args.frame_format)
+                    print(f"wrote {len(paths)} frames to {args.frames}", file=out)
+                except GraphvizNotFoundError as error:
+                    missing.append(f"{Path(args.frames) / '*.dot'} (the frames)"
+                                   if error.dot_path else "")
     except OSError as error:
         return fail(f"cannot write {error.filename or 'the output'}: {error.strerror or error}",
                     status=1)
     except RenderError as error:
         return fail(str(error), status=1)
+    if missing:
+        written = ", ".join(item for item in missing if item)
+        return fail(f"Graphviz's `dot` program was not found, so no picture was drawn. "
+                    f"{INSTALL_HINT}. Written instead: {written}.", status=1)
     return 0
 
 

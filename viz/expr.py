@@ -178,18 +178,31 @@ def parse(text: str) -> ParsedExpression:
             warnings.simplefilter("ignore")
             tree = ast.parse(text, mode="eval")
     except SyntaxError as error:
-        start = error.offset - 1 if error.offset else None
-        end = error.end_offset - 1 if error.end_offset and error.end_offset > 0 else None
-        if start is not None and (error.lineno or 1) > 1:
-            start = end = None
-        message = (error.msg or "invalid syntax").split(" (detected at")[0]
-        raise ExpressionError(f"syntax error: {message}", text, start, end) from None
+        raise _syntax_error(error, text) from None
     except (ValueError, MemoryError, RecursionError) as error:
         raise ExpressionError(f"cannot parse the expression: {error}", text) from None
     _check_depth(tree, text)
     variables: dict[str, None] = {}
     _check(tree.body, text, variables, in_vector_call=False)
     return ParsedExpression(text, tree, tuple(variables))
+
+
+def _syntax_error(error: SyntaxError, text: str) -> ExpressionError:
+    """Python's SyntaxError as an ExpressionError that points at the problem."""
+    message = (error.msg or "invalid syntax").split(" (detected at")[0]
+    start = error.offset - 1 if error.offset else None
+    end = error.end_offset - 1 if error.end_offset and error.end_offset > 0 else None
+    if start is not None and (error.lineno or 1) > 1:
+        start = end = None
+    if start is None or start >= len(text.rstrip()):
+        # "x+": Python reports no column; the problem is that the text stops too early
+        start, end = len(text.rstrip()), None
+        message = ("the expression ends too early (is something missing?)"
+                   if message == "invalid syntax" else f"{message} at the end of the expression")
+    elif text[start] == "=" and text[start + 1:start + 2] != "=":
+        message = ("'=' cannot appear in the expression: give each variable's value as a "
+                   "separate argument after it, e.g. \"x*y\" x=1 y=2")
+    return ExpressionError(f"syntax error: {message}", text, start, end)
 
 
 def _check_depth(tree: ast.AST, text: str) -> None:
@@ -255,8 +268,11 @@ def _constant(node: ast.Constant, text: str) -> float:
 
 def _check_call(node: ast.Call, text: str, variables: dict[str, None]) -> None:
     if not isinstance(node.func, ast.Name):
-        what = _NOT_ALLOWED.get(type(node.func), "calling this")
-        raise _fail(f"{what} not allowed in an expression", text, node.func)
+        if type(node.func) in _NOT_ALLOWED:
+            raise _fail(f"{_NOT_ALLOWED[type(node.func)]} not allowed in an expression", text,
+                        node.func)
+        raise _fail("only a function named in the language can be called, e.g. tanh(x)", text,
+                    node.func)
     name = node.func.id
     kind = FUNCTIONS.get(name)
     if kind is None:

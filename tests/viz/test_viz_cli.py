@@ -29,7 +29,7 @@ def test_prints_forward_backward_and_gradients() -> None:
     status, out, err = run("x*(2*y + z)", "x=3", "y=1", "z=2")
     assert status == 0 and err == ""
     assert "c     x*b          12" in out
-    assert "dc/dz = dc/db * db/dz = 3 * 1 = 3" in out
+    assert "dc/dz = dc/db * db/dz = x * 1 = 3 * 1 = 3" in out  # the example line
     gradients = out.split("Gradients\n")[1].split("\n\n")[0].splitlines()
     assert gradients == ["dc/dx = 4", "dc/dy = 6", "dc/dz = 3"]
 
@@ -38,6 +38,14 @@ def test_an_expression_may_start_with_a_minus() -> None:
     status, out, _ = run("-x*y", "x=2", "y=3")
     assert status == 0
     assert "db/dx = -3" in out and "db/dy = -2" in out
+    # anywhere on the line, after options too
+    before, after = run("--text", "-x*y", "x=2", "y=3"), run("-x*y", "x=2", "y=3", "--text")
+    assert before == after and before[0] == 0 and before[1].startswith(out)
+    status, text_out, _ = run("--text", "-(x+y)", "x=2", "y=3")
+    assert status == 0 and "Graph\n" in text_out
+    # a run of minus signs is an expression, never a wall of "unrecognized arguments"
+    status, _, err = run("-" * 5000 + "x", "x=1")
+    assert status == 2 and "too long" in err and len(err) < 400
 
 
 def test_text_option_prints_the_tree() -> None:
@@ -55,7 +63,17 @@ def test_text_option_prints_the_tree() -> None:
         (["x", "x=1", "q=2"], "does not use"),
         (["x", "x=abc"], "not a number"),
         (["x", "x"], "expected name=value"),
-        (["x +", "x=1"], "syntax error"),
+        (["x +", "x=1"], "ends too early"),
+        (["x=abc"], "'=' cannot appear in the expression"),
+        (["exp(x)(1)", "x=1"], "only a function named in the language can be called"),
+        (["(" * 10000 + "x" + ")" * 10000, "x=1"], "too long"),
+        (["x+" * 50000 + "x", "x=1"], "too long"),
+        (["-" * 99 + "x", "x=1"], "nested too deeply"),
+        (["__import__('os')", "x=1"], "unknown function '__import__'"),
+        (["lambda: 1"], "lambda"),
+        (["'s'"], "strings"),
+        (["x[0]", "x=1"], "subscripts"),
+        (["1e999e"], "syntax error"),
         (["x", "x=1", "--format", "%d"], "format spec"),
         (["x", "x=1", "--params", "w"], "--params"),
         (["x", "x=1", "--out", "graph.gif"], "extension must be one of"),
@@ -84,6 +102,15 @@ def test_argument_errors_exit_2() -> None:
     assert info.value.code == 2
 
 
+def test_unknown_options_are_reported_not_parsed_as_expressions(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["x", "x=1", "--htm", "a.html"], ["x", "x=1", "--frobnicate"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv, stdout=io.StringIO(), stderr=io.StringIO())
+        assert info.value.code == 2
+        assert "unrecognized arguments: --" in capsys.readouterr().err
+
+
 @needs_dot
 def test_out_html_and_frames(tmp_path: Path) -> None:
     status, out, err = run("tanh(w*x + b)", "w=0.5", "x=2", "b=-1", "--params", "w,b",
@@ -110,6 +137,24 @@ def test_missing_graphviz_exits_1_and_keeps_the_dot_text(
     assert not (tmp_path / "g.png").exists()
 
 
+def test_missing_graphviz_still_writes_every_output_and_says_so_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    status, _, err = run("x*(2*y + z)", "x=3", "y=1", "z=2", "--out", str(tmp_path / "g.svg"),
+                         "--html", str(tmp_path / "s.html"), "--frames", str(tmp_path / "f"))
+    assert status == 1
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("python -m viz: error: Graphviz's `dot`")
+    for hint in ("apt-get install graphviz", "brew install graphviz", "conda install graphviz"):
+        assert lines[0].count(hint) == 1
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
+    page = (tmp_path / "s.html").read_text()
+    assert '<pre class="dot">' in page and str(tmp_path / "s.html") in err
+    assert sorted(p.suffix for p in (tmp_path / "f").iterdir()) == [".dot"] * 12
+
+
 def test_python_dash_m_viz_runs_and_fails_cleanly() -> None:
     ok = subprocess.run([sys.executable, "-m", "viz", "x*(2*y + z)", "x=3", "y=1", "z=2"],
                         capture_output=True, text=True, timeout=120)
@@ -130,7 +175,7 @@ def test_chain_rule_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
     assert chain_rule.main(["--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "dc/dz = dc/db * db/dz = 3 * 1 = 3" in out
+    assert "dc/dz = dc/db * db/dz = x * 1 = 3 * 1 = 3" in out
     assert (tmp_path / "chain_rule.svg").exists()
     page = (tmp_path / "chain_rule_steps.html").read_text()
     assert page.count('class="frame"') == len(list((tmp_path / "chain_rule_frames").iterdir()))
