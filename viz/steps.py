@@ -55,7 +55,7 @@ def resolve_seed(root: Any, seed: Any = None) -> Any:
     """The gradient that starts a backward pass, as ``backward()`` would seed it.
 
     A scalar root gets 1.0 (or `seed` as a float); a one-element array root an array of
-    ones; a larger array root needs `seed`.
+    ones; a larger array root needs `seed` (an array of its shape, copied in its dtype).
     """
     data = root.data
     if isinstance(data, numbers.Real):
@@ -64,10 +64,13 @@ def resolve_seed(root: Any, seed: Any = None) -> Any:
         if isinstance(seed, bool) or not isinstance(seed, numbers.Real):
             raise TypeError(f"seed must be a real number, got {type(seed).__name__}")
         return float(seed)
-    if seed is not None:
-        return seed
     import numpy as np
 
+    if seed is not None:
+        seed = np.array(getattr(seed, "data", seed), dtype=data.dtype, copy=True)
+        if seed.shape != data.shape:
+            raise ValueError(f"seed has shape {seed.shape} but the root has shape {data.shape}")
+        return seed
     if getattr(data, "size", None) == 1:
         return np.ones_like(data)
     raise ValueError(f"the root has shape {getattr(data, 'shape', '?')}: give seed=, an array of "
@@ -193,7 +196,8 @@ class BackwardStep:
         upstream, local = self._fmt(self.upstream), self._fmt(self.local)
         numeric = f"{upstream} * {as_atom(local)}"
         parts = [f"{self.upstream_symbol} * {self.local_symbol}"]
-        up_text = upstream if self.upstream_formula is None else _factor(self.upstream_formula)
+        up_text = upstream if self.upstream_formula is None else _left_factor(
+            self.upstream_formula)
         symbolic = f"{up_text} * {_chain_factor(self.local_formula)}"
         if symbolic != numeric:
             parts.append(symbolic)
@@ -289,6 +293,13 @@ def _factor(text: str) -> str:
     return f"({text})"
 
 
+def _left_factor(text: str) -> str:
+    """`text` as the first factor of a product: a leading minus needs no parentheses."""
+    if text.startswith("-") and _factor(text[1:]) == text[1:]:
+        return text
+    return _factor(text)
+
+
 def _split_top(text: str, separator: str) -> list[str]:
     """`text` split at `separator` where no parentheses or brackets are open."""
     pieces, depth, start, k = [], 0, 0, 0
@@ -307,10 +318,11 @@ def _split_top(text: str, separator: str) -> list[str]:
 
 
 def _is_call_or_atom(text: str) -> bool:
+    """A name, a number, a call ``f(...)`` or a whole parenthesized group ``(...)``."""
     if as_atom(text) == text:
         return True
     name, paren, _ = text.partition("(")
-    if not paren or not name.isidentifier() or not text.endswith(")"):
+    if not paren or (name and not name.isidentifier()) or not text.endswith(")"):
         return False
     depth = 0
     for k, char in enumerate(text[len(name):]):

@@ -326,18 +326,29 @@ def test_the_drawing_displays_as_svg_in_jupyter() -> None:
     assert list(bundle) == ["image/svg+xml"] and "<svg" in bundle["image/svg+xml"]
 
 
-def test_every_public_function_has_a_docstring_and_type_hints() -> None:
+@pytest.mark.parametrize("module_name", ["viz", "viz.dot", "viz.steps", "viz.pages", "viz.text",
+                                         "viz.expr", "viz.naming", "viz.files", "viz.__main__"])
+def test_every_public_function_has_a_docstring_and_type_hints(module_name: str) -> None:
+    import importlib
     import inspect
     import typing
 
-    for name in viz.__all__:
-        obj = getattr(viz, name)
+    module = importlib.import_module(module_name)
+    checked = 0
+    for name in module.__all__:
+        obj = getattr(module, name)
         if not callable(obj) or isinstance(obj, dict):
             continue
         assert inspect.getdoc(obj), name
-        if inspect.isfunction(obj):
-            hints = typing.get_type_hints(obj)
-            params = [p for p in inspect.signature(obj).parameters.values()
-                      if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-            assert "return" in hints, name
-            assert all(p.name in hints for p in params), (name, params)
+        functions = [obj] if inspect.isfunction(obj) else [
+            member for member_name, member in vars(obj).items()
+            if inspect.isfunction(member) and not member_name.startswith("_")]
+        for function in functions:
+            assert inspect.getdoc(function), (name, function.__name__)
+            hints = typing.get_type_hints(function)
+            params = [p for p in inspect.signature(function).parameters.values()
+                      if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"]
+            assert "return" in hints, (name, function.__name__)
+            assert all(p.name in hints for p in params), (name, function.__name__)
+            checked += 1
+    assert checked

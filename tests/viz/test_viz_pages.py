@@ -237,3 +237,40 @@ def test_without_graphviz_every_frame_is_written_as_dot(
     written = sorted(p.name for p in (tmp_path / "frames").iterdir())
     assert written == [f"frame_{k:03d}.dot" for k in range(len(frames))]
     assert (tmp_path / "frames" / "frame_002.dot").read_text() == frames[2].titled_graph().source
+
+
+def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file viz writes goes through a temporary file and os.replace: a failure
+    leaves the old file whole and no temporary file behind."""
+    import os
+
+    from viz.files import write_atomic
+
+    target = tmp_path / "deep" / "page.html"
+    assert write_atomic(target, "first") == target and target.read_text() == "first"
+    replaced: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def recording_replace(src: str, dst: str) -> None:
+        replaced.append((str(src), str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    c, _ = seed_graph()
+    if shutil.which("dot"):
+        viz.write_html(viz.frames(c), target)
+    else:
+        viz.render(c, target.with_suffix(".dot"))
+        target = target.with_suffix(".dot")
+    assert replaced and replaced[-1][1] == str(target)
+    assert os.path.dirname(replaced[-1][0]) == str(target.parent)  # same directory: atomic
+
+    def failing_replace(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    before = target.read_bytes()
+    with pytest.raises(OSError, match="No space"):
+        write_atomic(target, b"half a page")
+    assert target.read_bytes() == before
+    assert not [p.name for p in target.parent.iterdir() if p.name.endswith(".tmp")]

@@ -423,3 +423,46 @@ def test_tensor_leaves_holding_gradients_end_like_backward() -> None:
     last_w = next(s for s in steps if s.input is weights)
     assert last_w.keeps_earlier_grad and np.array_equal(last_w.final_grad, weights.grad)
     assert "held before the pass" in last_w.grad_change()
+
+
+def test_a_tensor_root_with_a_given_seed_steps_like_backward_with_that_grad() -> None:
+    np = pytest.importorskip("numpy")
+    from autograd import Tensor
+
+    w = Tensor([[1.0, -2.0], [0.5, 3.0]], "w")
+    out = (w * w).tanh()
+    out.label = "out"
+    list(backward_steps(out, [[1.0, 2.0], [3.0, 4.0]]))  # a plain list, as backward() takes
+    stepped = w.grad.copy()
+    w.zero_grad()
+    out.backward([[1.0, 2.0], [3.0, 4.0]])
+    assert np.array_equal(stepped, w.grad)
+    with pytest.raises(ValueError, match="seed has shape"):
+        backward_steps(out, [1.0, 2.0])
+    with pytest.raises(ValueError, match="give seed="):
+        backward_steps(out)
+
+
+def test_formula_text_is_parenthesized_only_where_needed() -> None:
+    from viz.steps import _first_form, _product
+
+    assert _product("1", "x") == "x" and _product("x", "1") == "x"
+    assert _product("(1/e) * a", "exp(b)") == "(1/e) * a * exp(b)"
+    assert _product("a + b", "c") == "(a + b) * c"
+    assert _product("x", "-1") == "-x" and _product("-1", "a + b") == "-(a + b)"
+    assert _product(None, "x") is None
+    assert _first_form("sign(a) (0 at a = 0)") == "sign(a)"
+    assert _first_form("g / (2 * sqrt(a)) = g / (2 * out)") == "g / (2 * sqrt(a))"
+    assert _first_form("g broadcast back to (5, 3)") == "g broadcast back to (5, 3)"
+    assert _first_form("g.T @ x  (rows of g and x)") == "g.T @ x"
+    x, y = Value(2.0, "x"), Value(3.0, "y")
+    a = -x
+    a.label = "a"
+    b = a * y
+    b.label = "b"
+    e = (b * 0.5).exp()
+    e.label = "e"
+    lines = [s.chain_rule() for s in backward_steps(e)]
+    assert lines[0] == "de/dc = de/de * de/dc = 1 * exp(c) = 1 * 0.04979 = 0.04979"
+    assert lines[-1] == ("de/dx = de/da * da/dx = exp(c) * 0.5 * y * (-1) = 0.07468 * (-1) = "
+                         "-0.07468")
