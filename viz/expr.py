@@ -438,8 +438,13 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
         if name in values:
             raise ExpressionError(f"'{name}' is given a value twice", item, 0, len(name))
         try:
-            values[name] = float(number.strip())
+            value = float(number.strip())
         except ValueError:
             raise ExpressionError(f"the value of '{name}' is not a number: {number.strip()!r}",
                                   item, len(item) - len(number), len(item)) from None
+        if math.isinf(value) and "inf" not in number.lower():
+            raise ExpressionError(f"the value of '{name}' is too large (the largest is about "
+                                  f"1.8e308; write inf for infinity)", item,
+                                  len(item) - len(number), len(item))
+        values[name] = value
     return values

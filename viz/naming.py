@@ -181,6 +181,8 @@ class GraphNames:
         self.order: list[Any] = topological_order(root)
         self.position: dict[Any, int] = {node: i for i, node in enumerate(self.order)}
         self.names: dict[Any, str] = {}
+        self._input_name_cache: dict[Any, list[str]] = {}
+        self._substitution_cache: dict[Any, dict[str, str]] = {}
         labels = Counter(node.label for node in self.order if node.label)
         taken = set(labels)
         fresh = _generated_names(taken)
@@ -244,16 +246,31 @@ class GraphNames:
 
     # -- formula text ----------------------------------------------------------------------
 
+    def _input_names(self, node: Any) -> list[str]:
+        """The op's name for each input of `node` (``a``, ``b``; ``w0``, ``x0``, ``b``)."""
+        cached = self._input_name_cache.get(node)
+        if cached is None:
+            op = node.op
+            # Op.input_name(i, n) for every i, with the layout computed once, not n times
+            cached = [op.input_names[group].format(i=position)
+                      for group, position in op.layout(len(node.parents))]
+            self._input_name_cache[node] = cached
+        return cached
+
     def _substitutions(self, node: Any) -> dict[str, str]:
-        op, parents = node.op, node.parents
-        n = len(parents)
-        mapping = {op.input_name(i, n): as_atom(self.names[p]) for i, p in enumerate(parents)}
+        cached = self._substitution_cache.get(node)
+        if cached is not None:
+            return dict(cached)
+        op = node.op
+        mapping = {name: as_atom(self.names[p])
+                   for name, p in zip(self._input_names(node), node.parents)}
         mapping["out"] = as_atom(self.names[node])
         for pname, pvalue in zip(op.params, node.params):
             text = _param_in_formula(pvalue, self.number_format)
             if text is not None:
                 mapping[pname] = text
-        return mapping
+        self._substitution_cache[node] = mapping
+        return dict(mapping)
 
     def local_derivative(self, node: Any, index: int, *, upstream: str | None = None) -> str:
         """The op table's derivative of input `index`, written in node names.
@@ -263,13 +280,13 @@ class GraphNames:
         table's ``g`` (the upstream gradient) is written as that text, in parentheses.
         """
         op = node.op
-        n = len(node.parents)
-        text = op.derivative(index, n)
-        shapes = {op.input_name(i, n): getattr(p.data, "shape", None)
-                  for i, p in enumerate(node.parents)}
-        text = _SHAPE_OF.sub(
-            lambda m: str(shapes[m.group(1)]) if isinstance(shapes.get(m.group(1)), tuple)
-            else m.group(), text)
+        text = op.derivative(index, len(node.parents))
+        if ".shape" in text:
+            shapes = {name: getattr(p.data, "shape", None)
+                      for name, p in zip(self._input_names(node), node.parents)}
+            text = _SHAPE_OF.sub(
+                lambda m: str(shapes[m.group(1)]) if isinstance(shapes.get(m.group(1)), tuple)
+                else m.group(), text)
         mapping = self._substitutions(node)
         if upstream is not None and "g" not in mapping:
             mapping["g"] = _UPSTREAM

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numbers
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -430,7 +431,7 @@ def _walk(root: Any, seed: Any, names: GraphNames) -> Iterator[BackwardStep]:
             op = node.op
             expression = names.expression(node)
             upstream_symbol = names.partial(root, node)
-            repeated = {p for p in node.parents if node.parents.count(p) > 1}
+            repeated = {p for p, k in Counter(node.parents).items() if k > 1}
             for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
                 contribution = local * upstream
                 if STATE.anomaly and not all_finite(contribution):

@@ -160,11 +160,13 @@ def test_parse_assignments() -> None:
     assert parse_assignments(["x=3", "y = -1.5", "z=1e-3"]) == {"x": 3.0, "y": -1.5, "z": 0.001}
     for item, message in [("x3", "expected name=value"), ("x=abc", "not a number"),
                           ("1x=2", "not a variable name"), ("exp=1", "function name"),
-                          ("=1", "not a variable name"), ("lambda=1", "not a variable name")]:
+                          ("=1", "not a variable name"), ("lambda=1", "not a variable name"),
+                          ("x=1e999", "too large"), ("x=1e9e", "not a number")]:
         with pytest.raises(ExpressionError, match=message):
             parse_assignments([item])
     with pytest.raises(ExpressionError, match="twice"):
         parse_assignments(["x=1", "x=2"])
+    assert parse_assignments(["x=-inf"]) == {"x": -math.inf}  # infinity said in so many words
 
 
 # -- fuzzing ------------------------------------------------------------------------------
