@@ -78,21 +78,32 @@ def topological_order(root: Value, *, include_leaves: bool = True) -> list[Value
     Iterative depth-first search, so a chain of a million nodes needs no recursion.
     The backward pass visits this list in reverse.
     """
-    order: list[Value] = []
+    interior, leaves = _interior_and_leaves(root)
+    return leaves + interior if include_leaves else interior
+
+
+def _interior_and_leaves(root: Any) -> tuple[list[Any], list[Any]]:
+    """The interior nodes in topological order (`root` last), and the leaves apart."""
+    order: list[Any] = []
+    leaves: list[Any] = []
+    if not root.parents:
+        return order, [root]
     visited = {root}
-    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root.parents))]
-    push, pop, mark = stack.append, stack.pop, visited.add
+    stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(root.parents))]
+    push, pop, mark, leaf = stack.append, stack.pop, visited.add, leaves.append
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if (include_leaves or parent.parents) and parent not in visited:
+            if parent not in visited:
                 mark(parent)
-                push((parent, iter(parent.parents)))
-                break
+                if parent.parents:
+                    push((parent, iter(parent.parents)))
+                    break
+                leaf(parent)  # nothing to wait for: no need to go down and back up
         else:
             pop()
             order.append(node)
-    return order
+    return order, leaves
 
 
 def backward(root: Value, grad: float = 1.0) -> None:
@@ -116,10 +127,12 @@ def run_backward(root: Any, seed: Any) -> None:
     if not root.parents:
         root.grad += seed
         return
-    order = topological_order(root)
+    order, leaves = _interior_and_leaves(root)
     # A pass sums its own contributions first and only then adds them to what a leaf
     # already held (like PyTorch), so a second backward() exactly doubles a leaf's grad.
-    earlier = [(node, node.grad) for node in order if not node.parents]
+    earlier = [(leaf, leaf.grad) for leaf in leaves]
+    for node in leaves:
+        node.grad = 0.0
     for node in order:
         node.grad = 0.0
     root.grad = seed
@@ -127,10 +140,7 @@ def run_backward(root: Any, seed: Any) -> None:
         if STATE.anomaly:
             _backward_checked(order)
         else:
-            for node in reversed(order):
-                g = node.grad
-                for parent, local in zip(node.parents, node.local_grads):
-                    parent.grad += local * g
+            _backward_loop(order, type(seed) is float)
     except BaseException:
         for leaf, g in earlier:  # a failed pass leaves the leaves as they were
             leaf.grad = g
@@ -138,6 +148,25 @@ def run_backward(root: Any, seed: Any) -> None:
     for leaf, g in earlier:
         if not (isinstance(g, float) and g == 0.0):
             leaf.grad = g + leaf.grad
+
+
+def _backward_loop(order: list[Any], scalar: bool) -> None:
+    if not scalar:
+        for node in reversed(order):
+            g = node.grad
+            for parent, local in zip(node.parents, node.local_grads):
+                parent.grad += local * g
+        return
+    isfinite = math.isfinite
+    for node in reversed(order):
+        g = node.grad
+        # Behind a ReLU that is off, whole neurons get g = 0: their contributions would all
+        # be +-0.0, which leave every sum unchanged, so skip them (unless a local is inf or
+        # NaN, where 0 * inf = NaN must still flow; a finite sum means all are finite).
+        if g == 0.0 and isfinite(sum(node.local_grads)):
+            continue
+        for parent, local in zip(node.parents, node.local_grads):
+            parent.grad += local * g
 
 
 def _backward_checked(order: list[Value]) -> None:

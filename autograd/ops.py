@@ -12,6 +12,10 @@ Conventions for an entry:
 * ``local_grads(out, *inputs, *params) -> tuple[float, ...]`` returns
   d(out)/d(input_i) for every input, reusing ``out`` where that is cheaper
   (``exp``, ``tanh``, ``sigmoid``).
+* An n-ary op (``sum``, ``dot``, ``linear``, ``logsumexp``) takes its inputs as one
+  tuple instead: ``forward(inputs)`` and ``local_grads(out, inputs)`` (a neuron's
+  weighted sum has dozens of inputs; unpacking them into arguments costs more than the
+  arithmetic).  `Op.evaluate` and `Op.local_derivatives` call either kind.
 * ``derivatives`` are those local derivatives as text, written in the names of
   ``input_names`` (and ``out`` for the op's own result, and the op's ``params``).
 
@@ -107,7 +111,7 @@ _sin = _finite_or_nan(math.sin)
 _cos = _finite_or_nan(math.cos)
 
 
-def _sum(*xs: float) -> float:
+def _sum(xs: Sequence[float]) -> float:
     if len(xs) <= 64:
         return sum(xs)
     try:
@@ -116,24 +120,34 @@ def _sum(*xs: float) -> float:
         return sum(xs)
 
 
-def _dot(*wx: float) -> float:
-    n = len(wx) // 2
+def _dot(wx: Sequence[float]) -> float:
+    n = len(wx) >> 1
     return sum(map(operator.mul, wx[:n], wx[n:]), 0.0)
 
 
-def _linear(*wxb: float) -> float:
-    n = (len(wxb) - 1) // 2
-    return sum(map(operator.mul, wxb[:n], wxb[n : 2 * n]), wxb[-1])
+def _dot_grads(out: float, wx: Sequence[float]) -> Sequence[float]:
+    n = len(wx) >> 1
+    return wx[n:] + wx[:n]
 
 
-def _logsumexp(*xs: float) -> float:
+def _linear(wxb: Sequence[float]) -> float:
+    n = len(wxb) >> 1
+    return sum(map(operator.mul, wxb[:n], wxb[n:-1]), wxb[-1])
+
+
+def _linear_grads(out: float, wxb: Sequence[float]) -> Sequence[float]:
+    n = len(wxb) >> 1
+    return wxb[n:-1] + wxb[:n] + (1.0,)
+
+
+def _logsumexp(xs: Sequence[float]) -> float:
     m = max(xs)
     if m in (_INF, -_INF) or m != m:
         return m
     return m + math.log(sum(math.exp(x - m) for x in xs))
 
 
-def _logsumexp_grads(out: float, *xs: float) -> tuple[float, ...]:
+def _logsumexp_grads(out: float, xs: Sequence[float]) -> tuple[float, ...]:
     # d logsumexp / d x_i = softmax(x)_i = exp(x_i - out)
     return tuple(_exp(x - out) for x in xs)
 
@@ -162,6 +176,19 @@ class Op:
     nary_layout: Callable[[int], list[tuple[int, int]]] | None = field(default=None, repr=False)
     #: inputs where the derivative jumps (a subgradient is used there)
     kinks: tuple[float, ...] = ()
+
+    def evaluate(self, inputs: Sequence[float], params: Sequence[float] = ()) -> float:
+        """The output for input numbers (what `autograd.apply` computes)."""
+        if self.nary:
+            return self.forward(tuple(inputs))
+        return self.forward(*inputs, *params)
+
+    def local_derivatives(self, out: float, inputs: Sequence[float],
+                          params: Sequence[float] = ()) -> tuple[float, ...]:
+        """d(out)/d(input_i) for every input, as `autograd.apply` stores them."""
+        if self.nary:
+            return tuple(self.local_grads(out, tuple(inputs)))
+        return tuple(self.local_grads(out, *inputs, *params))
 
     def layout(self, n_inputs: int) -> list[tuple[int, int]]:
         """For each input, (index into input_names/derivatives, position in group)."""
@@ -274,12 +301,11 @@ _OP_LIST: list[Op] = [
     _unary("softplus", _softplus, lambda out, a: (_sigmoid(a),), "sigmoid(a)"),
     _unary("sin", _sin, lambda out, a: (_cos(a),), "cos(a)"),
     _unary("cos", _cos, lambda out, a: (-_sin(a),), "-sin(a)"),
-    Op("sum", "sum", "a0 + a1 + ...", _sum, lambda out, *xs: (1.0,) * len(xs),
+    Op("sum", "sum", "a0 + a1 + ...", _sum, lambda out, xs: (1.0,) * len(xs),
        ("a{i}",), ("1",), nary=True, nary_layout=_layout_all),
-    Op("dot", "dot", "w·x", _dot, lambda out, *wx: wx[len(wx) // 2 :] + wx[: len(wx) // 2],
+    Op("dot", "dot", "w·x", _dot, _dot_grads,
        ("w{i}", "x{i}"), ("x{i}", "w{i}"), nary=True, nary_layout=_layout_pairs),
-    Op("linear", "w·x+b", "w·x + b", _linear,
-       lambda out, *wxb: wxb[(len(wxb) - 1) // 2 : -1] + wxb[: (len(wxb) - 1) // 2] + (1.0,),
+    Op("linear", "w·x+b", "w·x + b", _linear, _linear_grads,
        ("w{i}", "x{i}", "b"), ("x{i}", "w{i}", "1"), nary=True, nary_layout=_layout_pairs_bias),
     Op("logsumexp", "logsumexp", "logsumexp(a)", _logsumexp, _logsumexp_grads,
        ("a{i}",), ("exp(a{i} - out)",), nary=True, nary_layout=_layout_all),

@@ -222,12 +222,18 @@ def apply(
 ) -> Value:
     """Run `op` on `inputs`: the new node's data, and (when recording) its graph links.
 
-    `datas`, when given, must equal ``[v.data for v in inputs]``: a layer that feeds
-    the same weights to many samples reads them once.
+    `datas`, when given, must equal ``[v.data for v in inputs]`` (best as a tuple for an
+    n-ary op): a layer that feeds the same weights to many samples reads them once.
     """
+    nary = op.nary
     if datas is None:
-        datas = [v.data for v in inputs]
-    out = op.forward(*datas, *params) if params else op.forward(*datas)
+        datas = tuple([v.data for v in inputs]) if nary else [v.data for v in inputs]
+    if nary:
+        if type(datas) is not tuple:
+            datas = tuple(datas)
+        out = op.forward(datas)
+    else:
+        out = op.forward(*datas, *params) if params else op.forward(*datas)
     node = _new_value(Value)
     node.data = out
     node.grad = 0.0
@@ -237,9 +243,12 @@ def apply(
     if STATE.grad_enabled:
         node.op = op
         node.parents = inputs if type(inputs) is tuple else tuple(inputs)
-        node.local_grads = (
-            op.local_grads(out, *datas, *params) if params else op.local_grads(out, *datas)
-        )
+        if nary:
+            node.local_grads = op.local_grads(out, datas)
+        elif params:
+            node.local_grads = op.local_grads(out, *datas, *params)
+        else:
+            node.local_grads = op.local_grads(out, *datas)
         if STATE.anomaly:
             from autograd.anomaly import check_forward
 
