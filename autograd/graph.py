@@ -79,27 +79,33 @@ def topological_order(root: Value, *, include_leaves: bool = True) -> list[Value
     The backward pass visits this list in reverse.
     """
     interior, leaves = _interior_and_leaves(root)
-    return leaves + interior if include_leaves else interior
+    return [*leaves, *interior] if include_leaves else interior
 
 
-def _interior_and_leaves(root: Any) -> tuple[list[Any], list[Any]]:
-    """The interior nodes in topological order (`root` last), and the leaves apart."""
+def _interior_and_leaves(root: Any) -> tuple[list[Any], dict[Any, Any]]:
+    """The interior nodes in topological order (`root` last), and each leaf's ``grad``.
+
+    Leaves are kept apart (in order of discovery) with the gradient they hold now, which
+    the backward pass needs, and are never pushed on the stack: nothing to wait for.
+    """
     order: list[Any] = []
-    leaves: list[Any] = []
+    leaves: dict[Any, Any] = {}
     if not root.parents:
-        return order, [root]
+        leaves[root] = root.grad
+        return order, leaves
     visited = {root}
     stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(root.parents))]
-    push, pop, mark, leaf = stack.append, stack.pop, visited.add, leaves.append
+    push, pop, mark = stack.append, stack.pop, visited.add
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent not in visited:
-                mark(parent)
-                if parent.parents:
+            if parent.parents:
+                if parent not in visited:
+                    mark(parent)
                     push((parent, iter(parent.parents)))
                     break
-                leaf(parent)  # nothing to wait for: no need to go down and back up
+            elif parent not in leaves:
+                leaves[parent] = parent.grad
         else:
             pop()
             order.append(node)
@@ -127,11 +133,10 @@ def run_backward(root: Any, seed: Any) -> None:
     if not root.parents:
         root.grad += seed
         return
-    order, leaves = _interior_and_leaves(root)
     # A pass sums its own contributions first and only then adds them to what a leaf
     # already held (like PyTorch), so a second backward() exactly doubles a leaf's grad.
-    earlier = [(leaf, leaf.grad) for leaf in leaves]
-    for node in leaves:
+    order, earlier = _interior_and_leaves(root)
+    for node in earlier:
         node.grad = 0.0
     for node in order:
         node.grad = 0.0
@@ -142,10 +147,10 @@ def run_backward(root: Any, seed: Any) -> None:
         else:
             _backward_loop(order, type(seed) is float)
     except BaseException:
-        for leaf, g in earlier:  # a failed pass leaves the leaves as they were
+        for leaf, g in earlier.items():  # a failed pass leaves the leaves as they were
             leaf.grad = g
         raise
-    for leaf, g in earlier:
+    for leaf, g in earlier.items():
         if not (isinstance(g, float) and g == 0.0):
             leaf.grad = g + leaf.grad
 
