@@ -133,26 +133,50 @@ def run_backward(root: Any, seed: Any) -> None:
     if not root.parents:
         root.grad += seed
         return
-    # A pass sums its own contributions first and only then adds them to what a leaf
-    # already held (like PyTorch), so a second backward() exactly doubles a leaf's grad.
-    order, earlier = _interior_and_leaves(root)
-    for node in earlier:
-        node.grad = 0.0
-    for node in order:
-        node.grad = 0.0
-    root.grad = seed
+    order, held = start_pass(root, seed)
+    completed = False
     try:
         if STATE.anomaly:
             _backward_checked(order)
         else:
             _backward_loop(order, type(seed) is float)
-    except BaseException:
-        for leaf, g in earlier.items():  # a failed pass leaves the leaves as they were
+        completed = True
+    finally:
+        finish_pass(held, completed)
+
+
+def start_pass(root: Any, seed: Any) -> tuple[list[Any], dict[Any, Any]]:
+    """Begin a backward pass from `root` (not a leaf): every ``grad`` to 0, root's to `seed`.
+
+    Returns the interior nodes in topological order (the loop visits them reversed) and
+    the gradient each leaf held before the pass.  A pass sums its own contributions from
+    0 and `finish_pass` adds what a leaf held only at the end (like PyTorch), so a second
+    ``backward()`` exactly doubles a leaf's gradient.  The stepper (`viz.backward_steps`)
+    runs its passes through these same two functions.
+    """
+    order, held = _interior_and_leaves(root)
+    for node in held:
+        node.grad = 0.0
+    for node in order:
+        node.grad = 0.0
+    root.grad = seed
+    return order, held
+
+
+def finish_pass(held: dict[Any, Any], completed: bool) -> None:
+    """End a pass: add back what each leaf held, or, if it did not complete, restore it."""
+    if not completed:
+        for leaf, g in held.items():
             leaf.grad = g
-        raise
-    for leaf, g in earlier.items():
-        if not (isinstance(g, float) and g == 0.0):
+        return
+    for leaf, g in held.items():
+        if not holds_nothing(g):
             leaf.grad = g + leaf.grad
+
+
+def holds_nothing(grad: Any) -> bool:
+    """True for a gradient that is the number 0 (what `finish_pass` need not add back)."""
+    return isinstance(grad, float) and grad == 0.0
 
 
 def _backward_loop(order: list[Any], scalar: bool) -> None:
@@ -181,14 +205,19 @@ def _backward_checked(order: list[Value]) -> None:
         for position, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
             contribution = local * g
             if not all_finite(contribution):
-                from autograd.anomaly import describe_node
-
-                raise AnomalyError(
-                    f"non-finite gradient {contribution!r} flowing into input {position} of "
-                    f"{describe_node(node)}: upstream gradient {g!r} * local derivative "
-                    f"{local!r}"
-                )
+                raise non_finite_gradient(node, position, g, local, contribution)
             parent.grad += contribution
+
+
+def non_finite_gradient(node: Any, position: int, upstream: Any, local: Any,
+                        contribution: Any) -> AnomalyError:
+    """Anomaly mode's error for a NaN or infinite gradient flowing into input `position`."""
+    from autograd.anomaly import describe_node
+
+    return AnomalyError(
+        f"non-finite gradient {contribution!r} flowing into input {position} of "
+        f"{describe_node(node)}: upstream gradient {upstream!r} * local derivative {local!r}"
+    )
 
 
 def all_finite(x: Any) -> bool:

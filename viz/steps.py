@@ -35,7 +35,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd.graph import STATE, AnomalyError, all_finite
+from autograd.graph import (
+    STATE,
+    all_finite,
+    finish_pass,
+    holds_nothing,
+    non_finite_gradient,
+    start_pass,
+)
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, as_atom, format_value
 
 __all__ = [
@@ -169,7 +176,7 @@ class BackwardStep:
     @property
     def keeps_earlier_grad(self) -> bool:
         """True when the input is a leaf that held a gradient before this pass."""
-        return not self.input.parents and not _engine_skips(self.held_before)
+        return not self.input.parents and not holds_nothing(self.held_before)
 
     @property
     def final_grad(self) -> Any:
@@ -241,11 +248,6 @@ def _no_grad_marker() -> Any:
     except ImportError:  # pragma: no cover - numpy is a dependency
         return object()
     return NO_GRAD
-
-
-def _engine_skips(held: Any) -> bool:
-    """The engine's test for "this leaf held nothing": it adds no earlier gradient back."""
-    return isinstance(held, float) and held == 0.0
 
 
 def _dims(x: Any) -> str:
@@ -403,17 +405,11 @@ def _copy(x: Any) -> Any:
 
 
 def _walk(root: Any, seed: Any, names: GraphNames) -> Iterator[BackwardStep]:
-    # The same statements as autograd.graph.run_backward, in the same order.
+    # The engine's own pass: autograd.graph.run_backward's start, loop order and finish.
     if not root.parents:
         root.grad += seed
         return
-    order = names.order
-    earlier = [(node, node.grad) for node in order if not node.parents]
-    held = dict(earlier)
-    for node in order:
-        node.grad = 0.0
-    root.grad = seed
-    interior = [node for node in order if node.parents]
+    interior, held = start_pass(root, seed)
     edges_left: dict[Any, int] = {}
     for node in interior:
         for parent in node.parents:
@@ -435,7 +431,7 @@ def _walk(root: Any, seed: Any, names: GraphNames) -> Iterator[BackwardStep]:
             for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
                 contribution = local * upstream
                 if STATE.anomaly and not all_finite(contribution):
-                    _anomaly(node, i, upstream, local, contribution)
+                    raise non_finite_gradient(node, i, upstream, local, contribution)
                 before = _copy(parent.grad)
                 accumulates = parent in received
                 parent.grad += contribution
@@ -469,22 +465,7 @@ def _walk(root: Any, seed: Any, names: GraphNames) -> Iterator[BackwardStep]:
                 )
         finished = True
     finally:
-        for leaf, g in earlier:
-            if not finished:  # stopped early (or failed): the leaves are left as they were
-                leaf.grad = g
-            elif not _engine_skips(g):
-                leaf.grad = g + leaf.grad
-
-
-def _anomaly(node: Any, position: int, upstream: Any, local: Any, contribution: Any) -> None:
-    """Raise the engine's anomaly-mode error for a non-finite gradient (same message)."""
-    from autograd.anomaly import describe_node
-
-    raise AnomalyError(
-        f"non-finite gradient {contribution!r} flowing into input {position} of "
-        f"{describe_node(node)}: upstream gradient {upstream!r} * local derivative "
-        f"{local!r}"
-    )
+        finish_pass(held, finished)  # stopped early or failed: leaves as they were
 
 
 # -- printed tables -----------------------------------------------------------------------
