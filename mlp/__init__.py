@@ -9,8 +9,12 @@
 ...               seed=0, progress=False)
 >>> model.predict(scaler.transform(X_test)).shape
 (30,)
+
+``MLP(..., engine="tensor")`` builds the same model on the array engine (`TensorMLP`):
+the same initial weights, methods, `fit`, losses, optimizers and file format.
 """
 
+from mlp.base import ENGINES, BaseMLP
 from mlp.datasets import (
     Dataset,
     Standardizer,
@@ -40,10 +44,12 @@ from mlp.metrics import (
 )
 from mlp.nn import HIDDEN_ACTIVATIONS, INITIALIZERS, MLP, OUTPUT_ACTIVATIONS, Layer, Neuron
 from mlp.optim import SGD, Adam, LinearLR, LRSchedule, Optimizer, StepLR
+from mlp.tensor_nn import TensorLayer, TensorMLP
 from mlp.train import History, TrainingDivergedError, evaluate, fit
 
 __all__ = [
     "Neuron", "Layer", "MLP", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
+    "ENGINES", "BaseMLP", "TensorLayer", "TensorMLP",
     "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse", "hinge",
     "l2_penalty",
     "Optimizer", "SGD", "Adam", "LRSchedule", "StepLR", "LinearLR",

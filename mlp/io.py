@@ -17,14 +17,18 @@ The file format is JSON (UTF-8), one object::
                                       # neuron j's weight for input i (PyTorch's layout)
          "bias": [...]}               # n_outputs numbers
       ],
-      "metadata": {}                  # anything JSON the user stored (class names, scaling)
+      "metadata": {},                 # anything JSON the user stored (class names, scaling)
+      "engine": "value"               # which engine the model was saved from: value, tensor
     }
 
 Numbers are written with Python's shortest round-trip repr, so save-then-load gives back
 the same floats bit for bit.  Non-finite numbers are refused (JSON has none).  Every key
-above is required except ``metadata``; unknown keys are refused, so a hand-edited or
-foreign file is reported instead of half-understood.  Any problem with a file's content
-raises `ModelFormatError` naming the file and the place, and no model is returned.
+above is required except ``metadata`` and ``engine`` (a file without it was saved from
+the value engine); unknown keys are refused, so a hand-edited or foreign file is reported
+instead of half-understood.  Any problem with a file's content raises `ModelFormatError`
+naming the file and the place, and no model is returned.  Either engine reads a file of
+either (the weights are the same numbers): `load_model`'s ``engine=`` picks one, else the
+file's is used.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlp.nn import HIDDEN_ACTIVATIONS, MLP, OUTPUT_ACTIVATIONS, LayerWeights
+from mlp.base import ENGINES, BaseMLP, check_engine, model_class
+from mlp.nn import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, LayerWeights
 
 if TYPE_CHECKING:
     from os import PathLike
@@ -188,9 +193,10 @@ def validate_weights(
 # -- the JSON format ----------------------------------------------------------------------
 
 
-def model_to_dict(model: MLP, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def model_to_dict(model: BaseMLP, metadata: Mapping[str, Any] | None = None
+                  ) -> dict[str, Any]:
     """The JSON-ready dictionary of the file format (see the module docstring)."""
-    if not isinstance(model, MLP):
+    if not isinstance(model, BaseMLP):
         raise TypeError(f"expected an MLP, got {type(model).__name__}")
     meta = model.metadata if metadata is None else metadata
     if not isinstance(meta, Mapping):
@@ -213,11 +219,12 @@ def model_to_dict(model: MLP, metadata: Mapping[str, Any] | None = None) -> dict
         },
         "layers": layers,
         "metadata": dict(meta),
+        "engine": model.engine,
     }
 
 
 def save_model(
-    model: MLP, path: str | PathLike[str], metadata: Mapping[str, Any] | None = None
+    model: BaseMLP, path: str | PathLike[str], metadata: Mapping[str, Any] | None = None
 ) -> None:
     """Write `model` to `path` as JSON, atomically (an old file survives a failed write)."""
     document = model_to_dict(model, metadata)
@@ -232,12 +239,14 @@ def _reject_constant(name: str) -> float:
     raise ModelFormatError(f"non-finite number {name} (not allowed in a model file)")
 
 
-def load_model(path: str | PathLike[str]) -> MLP:
-    """Read a model written by `save_model`.
+def load_model(path: str | PathLike[str], engine: str | None = None) -> BaseMLP:
+    """Read a model written by `save_model`, computed by `engine` (None: the file's).
 
     A missing file raises `FileNotFoundError`; a file that is truncated, not JSON, of
     another format or version, or has wrong shapes or types raises `ModelFormatError`.
     """
+    if engine is not None:
+        check_engine(engine)
     raw = Path(path).read_bytes()
     source = os.fspath(path)
     try:
@@ -256,7 +265,7 @@ def load_model(path: str | PathLike[str]) -> MLP:
     except RecursionError:
         raise ModelFormatError(f"{source}: JSON nested too deeply") from None
     try:
-        return model_from_dict(document)
+        return model_from_dict(document, engine)
     except ModelFormatError as exc:
         raise ModelFormatError(f"{source}: {exc}") from None
 
@@ -284,9 +293,15 @@ def _positive_int(value: Any, where: str) -> int:
     return value
 
 
-def model_from_dict(document: Any) -> MLP:
-    """Build a model from the file format's dictionary, checking every field first."""
-    _require(document, ("format", "version", "architecture", "layers"), ("metadata",),
+def model_from_dict(document: Any, engine: str | None = None) -> BaseMLP:
+    """Build a model from the file format's dictionary, checking every field first.
+
+    `engine` ("value" or "tensor") chooses the model's engine; None: the one the
+    document records ("value" when it records none).
+    """
+    if engine is not None:
+        check_engine(engine)
+    _require(document, ("format", "version", "architecture", "layers"), ("metadata", "engine"),
              "top level")
     if document["format"] != FORMAT_NAME:
         raise ModelFormatError(f"format is {document['format']!r:.60}, expected {FORMAT_NAME!r}")
@@ -331,8 +346,13 @@ def model_from_dict(document: Any) -> MLP:
     metadata = document.get("metadata", {})
     if not isinstance(metadata, dict):
         raise ModelFormatError(f"metadata: expected an object, got {_json_type(metadata)}")
+    saved_engine = document.get("engine", ENGINES[0])
+    if saved_engine not in ENGINES:
+        raise ModelFormatError(f"engine: unknown {saved_engine!r:.40}; expected one of "
+                               f"{', '.join(ENGINES)}")
     checked = validate_weights(pairs, n_inputs, sizes)
-    model = MLP.from_weights(checked, activation, output, negative_slope=float(slope))
+    model = model_class(engine or saved_engine).from_weights(
+        checked, activation, output, negative_slope=float(slope))
     model.metadata = metadata
     return model
 
@@ -342,13 +362,13 @@ def model_from_dict(document: Any) -> MLP:
 _STATE_KEY = re.compile(r"^(\d+)\.(weight|bias)$")
 
 
-def _linear_positions(model: MLP) -> list[int]:
+def _linear_positions(model: BaseMLP) -> list[int]:
     """Where each Linear sits in the equivalent nn.Sequential (activations in between)."""
     step = 1 if model.activation == "linear" else 2
     return [k * step for k in range(len(model.layers))]
 
 
-def state_dict(model: MLP) -> dict[str, np.ndarray]:
+def state_dict(model: BaseMLP) -> dict[str, np.ndarray]:
     """``{"0.weight": W0, "0.bias": b0, "2.weight": ...}``: NumPy arrays keyed like
     ``nn.Sequential(Linear, act, Linear, act, Linear)``; ``torch.as_tensor`` takes them."""
     out: dict[str, np.ndarray] = {}
@@ -358,7 +378,7 @@ def state_dict(model: MLP) -> dict[str, np.ndarray]:
     return out
 
 
-def load_state_dict(model: MLP, state: Mapping[str, Any]) -> None:
+def load_state_dict(model: BaseMLP, state: Mapping[str, Any]) -> None:
     """Copy weights from a state_dict of an ``nn.Sequential`` of Linear layers.
 
     Keys are ``"<index>.weight"`` and ``"<index>.bias"``; the Linear layers are taken in
@@ -392,7 +412,7 @@ def _torch() -> Any:
     return torch
 
 
-def to_torch(model: MLP, dtype: Any = None) -> Any:
+def to_torch(model: BaseMLP, dtype: Any = None) -> Any:
     """An ``nn.Sequential`` computing what `model` computes (default dtype: torch's)."""
     torch = _torch()
     nn = torch.nn
@@ -416,13 +436,15 @@ def to_torch(model: MLP, dtype: Any = None) -> Any:
     return seq
 
 
-def from_torch(module: Any) -> MLP:
-    """An `MLP` copied from an ``nn.Sequential`` of Linear layers and activations.
+def from_torch(module: Any, engine: str = "value") -> BaseMLP:
+    """An `MLP` (on `engine`) copied from an ``nn.Sequential`` of Linear layers and
+    activations.
 
     Hidden activations (ReLU, Tanh, Sigmoid, LeakyReLU, or none) must be the same between
     every pair of Linear layers; after the last Linear there may be a Sigmoid or a
     Softmax over the last dimension.
     """
+    check_engine(engine)
     torch = _torch()
     nn = torch.nn
     if not isinstance(module, nn.Sequential):
@@ -467,4 +489,4 @@ def from_torch(module: Any) -> MLP:
         raise ModelFormatError(f"output activation {output!r} is not supported "
                                f"(linear, sigmoid, softmax)")
     weights = [(lin.weight, lin.bias) for lin in linears]
-    return MLP.from_weights(weights, activation, output, negative_slope=slope)
+    return model_class(engine).from_weights(weights, activation, output, negative_slope=slope)

@@ -20,17 +20,15 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from autograd import OPS, Value, apply, no_grad
 from autograd.functional import softmax
 from autograd.ops import Op
-
-if TYPE_CHECKING:
-    from os import PathLike
+from mlp.base import BaseMLP, check_architecture, check_engine, model_class
 
 __all__ = [
     "Neuron", "Layer", "MLP", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
@@ -398,7 +396,7 @@ class Layer:
                 f"{self.n_outputs * (self.n_inputs + 1)} parameters)")
 
 
-class MLP:
+class MLP(BaseMLP):
     """A multi-layer perceptron: ``MLP(4, [16, 16, 3])`` maps 4 inputs to 3 outputs.
 
     Hidden layers use `activation` (relu, tanh, sigmoid, leaky_relu, linear); the last
@@ -407,7 +405,18 @@ class MLP:
     and Xavier otherwise); the same `seed` always builds the same model.  ``MLP(nin,
     nouts)`` behaves like micrograd's: ReLU hidden layers, linear outputs, and calling it
     on one sample gives a single Value when there is one output.
+
+    `engine` chooses what computes it: "value" (this class: every weight a `Value`) or
+    "tensor" (returns a `mlp.tensor_nn.TensorMLP`: a weight matrix per layer, the same
+    initial weights and the same public methods; see `mlp.base`).
     """
+
+    engine = "value"
+
+    def __new__(cls, *args: Any, engine: str = "value", **kwargs: Any) -> Any:
+        if check_engine(engine) != cls.engine:
+            return model_class(engine)(*args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -420,22 +429,13 @@ class MLP:
         seed: int | None = None,
         fused: bool = True,
         negative_slope: float = 0.01,
+        engine: str = "value",  # read by __new__: another engine builds another class
     ) -> None:
-        nin = _check_count(nin, "nin")
-        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Iterable):
-            raise TypeError(f"nouts must be a list of layer sizes, got {type(nouts).__name__}")
-        sizes = [_check_count(n, "layer size") for n in nouts]
-        if not sizes:
-            raise ValueError("nouts must list at least one layer size")
-        activation = _check_name(activation, HIDDEN_ACTIVATIONS, "activation")
-        output = _check_name(output, OUTPUT_ACTIVATIONS, "output activation")
-        if output == "softmax" and sizes[-1] < 2:
-            raise ValueError("a softmax output needs at least 2 outputs; use output='sigmoid' "
-                             "for one")
+        nin, sizes, activation, output, self.init = check_architecture(
+            nin, nouts, activation, output, init)
         rng = _make_rng(seed, None)
         self.activation = activation
         self.output = output
-        self.init = _check_name(init, INITIALIZERS, "init")
         self.seed = seed
         #: free-form JSON-serializable information saved with the model (class names, ...)
         self.metadata: dict[str, Any] = {}
@@ -450,26 +450,6 @@ class MLP:
         self._output_labels = [f"out{k}" for k in range(sizes[-1])]
 
     # -- shape --------------------------------------------------------------------------
-
-    @property
-    def n_inputs(self) -> int:
-        """How many inputs a sample has."""
-        return self.layers[0].n_inputs
-
-    @property
-    def n_outputs(self) -> int:
-        """How many outputs the model gives per sample."""
-        return self.layers[-1].n_outputs
-
-    @property
-    def layer_sizes(self) -> list[int]:
-        """The number of neurons in each layer (the `nouts` of the constructor)."""
-        return [layer.n_outputs for layer in self.layers]
-
-    @property
-    def n_parameters(self) -> int:
-        """The total number of weights and biases."""
-        return sum(layer.n_outputs * (layer.n_inputs + 1) for layer in self.layers)
 
     @property
     def fused(self) -> bool:
@@ -602,15 +582,7 @@ class MLP:
             probs = np.hstack([1.0 - probs, probs])
         return probs
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted class indices for a batch (argmax; p > 0.5 for one output)."""
-        return np.argmax(self.predict_proba(X), axis=1).astype(np.int64)
-
     # -- weights as arrays (the seam for save/load, PyTorch and array engines) -----------
-
-    def get_weights(self) -> list[LayerWeights]:
-        """Per layer (W, b) as new float64 arrays in PyTorch's layout (n_out, n_in)."""
-        return [layer.get_weights() for layer in self.layers]
 
     def set_weights(self, weights: Sequence[LayerWeights]) -> None:
         """Copy per-layer (W, b) arrays into the model's parameters.
@@ -628,88 +600,3 @@ class MLP:
                     w.grad = 0.0
                 neuron.b.data = b
                 neuron.b.grad = 0.0
-
-    @classmethod
-    def from_weights(
-        cls,
-        weights: Sequence[LayerWeights],
-        activation: str = "relu",
-        output: str = "linear",
-        *,
-        fused: bool = True,
-        negative_slope: float = 0.01,
-    ) -> MLP:
-        """A model whose sizes and parameters come from per-layer (W, b) arrays."""
-        from mlp.io import layer_sizes_of
-
-        nin, sizes = layer_sizes_of(weights)
-        model = cls(nin, sizes, activation, output, fused=fused, negative_slope=negative_slope,
-                    seed=0)
-        model.set_weights(weights)
-        return model
-
-    # -- files and PyTorch --------------------------------------------------------------
-
-    def save(self, path: str | PathLike[str], metadata: dict[str, Any] | None = None) -> None:
-        """Write the model to a JSON file (atomically); see `mlp.io` for the format.
-
-        `metadata` (JSON-serializable) is stored with it; by default ``self.metadata``.
-        """
-        from mlp.io import save_model
-
-        save_model(self, path, metadata)
-
-    @classmethod
-    def load(cls, path: str | PathLike[str]) -> MLP:
-        """A model read from a file written by `save`; raises `ModelFormatError` if bad."""
-        from mlp.io import load_model
-
-        return load_model(path)
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Weights keyed like a PyTorch ``nn.Sequential`` of Linear layers (see `to_torch`)."""
-        from mlp.io import state_dict
-
-        return state_dict(self)
-
-    def load_state_dict(self, state: Any) -> None:
-        """Copy weights from a PyTorch-style state_dict (arrays, lists or tensors)."""
-        from mlp.io import load_state_dict
-
-        load_state_dict(self, state)
-
-    def to_torch(self, dtype: Any = None) -> Any:
-        """An equivalent ``torch.nn.Sequential`` (needs PyTorch installed)."""
-        from mlp.io import to_torch
-
-        return to_torch(self, dtype)
-
-    @classmethod
-    def from_torch(cls, module: Any) -> MLP:
-        """A model copied from a ``torch.nn.Sequential`` of Linear and activation modules."""
-        from mlp.io import from_torch
-
-        return from_torch(module)
-
-    # -- display ------------------------------------------------------------------------
-
-    def __iter__(self) -> Iterator[Layer]:
-        return iter(self.layers)
-
-    def __len__(self) -> int:
-        return len(self.layers)
-
-    def __repr__(self) -> str:
-        shape = " -> ".join(str(n) for n in [self.n_inputs, *self.layer_sizes])
-        return (f"MLP({shape}, activation={self.activation}, output={self.output}, "
-                f"{self.n_parameters} parameters)")
-
-    def summary(self) -> str:
-        """A table of the layers: inputs, outputs, activation and parameter counts."""
-        lines = [f"{'layer':<6}{'inputs':>8}{'outputs':>9}  {'activation':<11}{'parameters':>11}"]
-        for k, layer in enumerate(self.layers):
-            act = layer.activation if k < len(self.layers) - 1 else f"{self.output} (out)"
-            lines.append(f"{layer.name:<6}{layer.n_inputs:>8}{layer.n_outputs:>9}  {act:<11}"
-                         f"{layer.n_outputs * (layer.n_inputs + 1):>11}")
-        lines.append(f"total {self.n_parameters} parameters")
-        return "\n".join(lines)

@@ -1,0 +1,306 @@
+"""The tensor engine's MLP: a weight matrix per layer, a batch per forward pass.
+
+``MLP(nin, nouts, ..., engine="tensor")`` (or ``TensorMLP(nin, nouts, ...)``) builds a
+model whose layer k holds ``L{k}.W``, a `Tensor` of shape (n_outputs, n_inputs)
+(PyTorch's layout: row j is neuron j's weights), and ``L{k}.b`` of shape (n_outputs,).
+A layer computes ``activation(x @ W.T + b)`` for a whole batch ``x`` of shape
+(n, n_inputs) as one fused ``linear`` node (``fused=False``: the three nodes
+``x @ W.T + b``).
+
+It has the public methods of the scalar `mlp.nn.MLP` and starts from the same weights
+for the same arguments and seed (the weights are drawn from the same random stream in
+the same order), so a tiny net can be stepped through on scalars and the big one trained
+on arrays with the same code:
+
+>>> import numpy as np
+>>> from mlp import MLP
+>>> small = MLP(2, [3, 2], seed=0)
+>>> fast = MLP(2, [3, 2], seed=0, engine="tensor")
+>>> [np.array_equal(a, b) for (a, _), (b, _) in zip(small.get_weights(), fast.get_weights())]
+[True, True]
+>>> fast(np.zeros((5, 2))).shape
+(5, 2)
+"""
+
+# X (a matrix with one sample per row) follows the NumPy/scikit-learn convention.
+# ruff: noqa: N803
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd import no_grad
+from autograd.tensor import Tensor, as_tensor, linear
+from mlp.base import BaseMLP, check_architecture
+from mlp.nn import (
+    HIDDEN_ACTIVATIONS,
+    LayerWeights,
+    _activation_from_nonlin,
+    _check_count,
+    _check_name,
+    _check_slope,
+    _initial_weight,
+    _make_rng,
+    _resolve_init,
+)
+
+__all__ = ["TensorLayer", "TensorMLP"]
+
+
+def _initial_matrix(rng: random.Random, scheme: str, nin: int, nout: int) -> np.ndarray:
+    """(nout, nin) weights drawn in the scalar engine's order: neuron by neuron, input by
+    input, each with `_initial_weight` (so both engines start from the same numbers)."""
+    return np.array([[_initial_weight(rng, scheme, nin, nout) for _ in range(nin)]
+                     for _ in range(nout)], dtype=np.float64).reshape(nout, nin)
+
+
+def _as_input(x: Any, n_inputs: int, owner: str, *, batch_only: bool = False) -> Tensor:
+    """A sample (n_inputs,) or a batch (n, n_inputs) as a Tensor (arrays become constants)."""
+    if not isinstance(x, Tensor):
+        try:
+            array = np.asarray(x)
+        except (TypeError, ValueError) as error:  # ragged lists
+            raise TypeError(f"{owner} needs a rectangular array of numbers: {error}") from None
+        if array.dtype == np.bool_:
+            array = array.astype(np.float64)
+        if array.dtype.kind not in "iuf":
+            raise TypeError(f"{owner} needs real numbers, got an array of dtype {array.dtype}"
+                            + (" (Values? use the value engine, or their .data)"
+                               if array.dtype.kind == "O" else ""))
+        x = as_tensor(array, np.float64)
+    shape = x.shape
+    wanted = f"(n, {n_inputs})" if batch_only else f"({n_inputs},) or (n, {n_inputs})"
+    if x.ndim not in ((2,) if batch_only else (1, 2)) or shape[-1] != n_inputs:
+        raise ValueError(f"{owner} expects input of shape {wanted}, got shape {shape}")
+    return x
+
+
+class TensorLayer:
+    """`nout` neurons reading the same `nin` inputs, as one matrix.
+
+    ``W`` is a `Tensor` of shape (nout, nin) labelled ``{name}.W`` and ``b`` one of shape
+    (nout,) labelled ``{name}.b``.  Calling the layer on x of shape (nin,) or (n, nin)
+    gives ``activation(x @ W.T + b)`` of shape (nout,) or (n, nout).  The arguments and
+    the initial weights are those of `mlp.nn.Layer`.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "relu",
+        *,
+        init: str = "auto",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        fused: bool = True,
+        negative_slope: float = 0.01,
+        name: str = "L0",
+        nonlin: bool | None = None,
+    ) -> None:
+        nin = _check_count(nin, "nin")
+        nout = _check_count(nout, "nout")
+        activation = _check_name(_activation_from_nonlin(nonlin, activation),
+                                 HIDDEN_ACTIVATIONS, "activation")
+        scheme = _resolve_init(init, activation)
+        generator = _make_rng(seed, rng)
+        self.name = str(name)
+        self.activation = activation
+        self.negative_slope = _check_slope(negative_slope)
+        self.fused = bool(fused)
+        self.W = Tensor(_initial_matrix(generator, scheme, nin, nout), f"{self.name}.W")
+        self.b = Tensor(np.zeros(nout), f"{self.name}.b")
+        self._z_label = f"{self.name}.z"
+        self._a_label = f"{self.name}.a"
+
+    @property
+    def n_inputs(self) -> int:
+        """How many inputs each neuron takes."""
+        return self.W.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        """How many neurons (outputs) the layer has."""
+        return self.W.shape[0]
+
+    def parameters(self) -> list[Tensor]:
+        """``[W, b]``."""
+        return [self.W, self.b]
+
+    def zero_grad(self) -> None:
+        """Set the gradients of W and b to 0."""
+        self.W.grad = 0.0
+        self.b.grad = 0.0
+
+    def __call__(self, x: Any) -> Tensor:
+        """``activation(x @ W.T + b)`` for x of shape (nin,) or (n, nin)."""
+        return self.forward(_as_input(x, self.n_inputs, f"layer {self.name}"))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """The outputs for a Tensor already checked to have ``nin`` columns."""
+        z = linear(x, self.W, self.b) if self.fused else x @ self.W.T + self.b
+        z.label = self._z_label
+        activation = self.activation
+        if activation == "linear":
+            return z
+        if activation == "leaky_relu":
+            a = z.leaky_relu(self.negative_slope)
+        else:
+            a = getattr(z, activation)()  # relu, tanh or sigmoid: Tensor methods
+        a.label = self._a_label
+        return a
+
+    def get_weights(self) -> LayerWeights:
+        """(W, b) as new float64 arrays; ``W[j, i]`` is neuron j's weight for input i."""
+        return (np.array(self.W.data, dtype=np.float64, copy=True),
+                np.array(self.b.data, dtype=np.float64, copy=True))
+
+    def __repr__(self) -> str:
+        return (f"TensorLayer({self.name}: {self.n_inputs} -> {self.n_outputs}, "
+                f"{self.activation}, {self.n_outputs * (self.n_inputs + 1)} parameters)")
+
+
+class TensorMLP(BaseMLP):
+    """A multi-layer perceptron on the tensor engine; ``MLP(..., engine="tensor")``.
+
+    The arguments are `mlp.nn.MLP`'s, with the same meaning and the same initial weights.
+    Inputs are a sample of shape (n_inputs,) or a batch (n, n_inputs), as arrays, lists
+    or Tensors (a Tensor input with ``requires_grad`` gets a gradient too); outputs are
+    Tensors of shape (n_outputs,) or (n, n_outputs).
+    """
+
+    engine = "tensor"
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output: str = "linear",
+        *,
+        init: str = "auto",
+        seed: int | None = None,
+        fused: bool = True,
+        negative_slope: float = 0.01,
+    ) -> None:
+        nin, sizes, activation, output, self.init = check_architecture(
+            nin, nouts, activation, output, init)
+        rng = _make_rng(seed, None)
+        self.activation = activation
+        self.output = output
+        self.seed = seed
+        #: free-form JSON-serializable information saved with the model (class names, ...)
+        self.metadata: dict[str, Any] = {}
+        dims = [nin, *sizes]
+        self.layers: list[TensorLayer] = [
+            TensorLayer(dims[k], dims[k + 1], activation if k < len(sizes) - 1 else "linear",
+                        init=_resolve_init(init, activation), rng=rng, fused=fused,
+                        negative_slope=negative_slope, name=f"L{k}")
+            for k in range(len(sizes))
+        ]
+        self.negative_slope = self.layers[0].negative_slope
+
+    @property
+    def fused(self) -> bool:
+        """Whether each layer is one ``linear`` node (False: ``x @ W.T + b``)."""
+        return self.layers[0].fused
+
+    @fused.setter
+    def fused(self, value: bool) -> None:
+        for layer in self.layers:
+            layer.fused = bool(value)
+
+    # -- parameters ---------------------------------------------------------------------
+
+    def parameters(self) -> list[Tensor]:
+        """``[W0, b0, W1, b1, ...]``: each layer's weight matrix and bias vector."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def named_parameters(self) -> dict[str, Tensor]:
+        """``{label: parameter}``: ``"L0.W"``, ``"L0.b"``, ``"L1.W"``, ..."""
+        return {p.label: p for p in self.parameters()}
+
+    def weights(self) -> list[Tensor]:
+        """The weight matrices only (no biases): what L2 regularization usually penalizes."""
+        return [layer.W for layer in self.layers]
+
+    def biases(self) -> list[Tensor]:
+        """The bias vectors only."""
+        return [layer.b for layer in self.layers]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0."""
+        for layer in self.layers:
+            layer.zero_grad()
+
+    # -- forward ------------------------------------------------------------------------
+
+    def __call__(self, x: Any) -> Tensor:
+        """The outputs (after the output activation) for a sample or a batch."""
+        return self.forward(x)
+
+    def forward(self, x: Any) -> Tensor:
+        """The outputs (after the output activation) for a sample or a batch."""
+        return self._apply_output(self.logits(x))
+
+    def logits(self, x: Any) -> Tensor:
+        """The last layer's weighted sums for a sample or a batch (before the output)."""
+        h = _as_input(x, self.n_inputs, "MLP")
+        for layer in self.layers:
+            h = layer.forward(h)
+        return h
+
+    def forward_batch(self, X: Any, *, logits: bool = False) -> Tensor:
+        """Outputs (or `logits`) for every sample (row) of `X`: a Tensor (n, n_outputs)."""
+        h = _as_input(X, self.n_inputs, "MLP", batch_only=True)
+        for layer in self.layers:
+            h = layer.forward(h)
+        return h if logits else self._apply_output(h)
+
+    def _apply_output(self, z: Tensor) -> Tensor:
+        if self.output == "linear":
+            return z
+        out = z.sigmoid() if self.output == "sigmoid" else z.softmax(axis=-1)
+        out.label = "out"
+        return out
+
+    def forward_array(self, X: Any, *, logits: bool = False) -> np.ndarray:
+        """Outputs (or `logits`) for a batch as a float array of shape (n, n_outputs)."""
+        with no_grad():
+            return self.forward_batch(X, logits=logits).data
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities for a batch, shape (n, n_classes), as `mlp.nn.MLP` reads them.
+
+        Softmax outputs (or several linear logits, read through softmax) give one column
+        per class; one sigmoid output (or one linear logit, read through sigmoid) gives
+        ``[1 - p, p]``; several sigmoid outputs give one independent probability each.
+        """
+        with no_grad():
+            out = self.forward_batch(X, logits=self.output == "linear")
+            if self.output == "linear":
+                out = out.softmax(axis=-1) if self.n_outputs > 1 else out.sigmoid()
+        probs = np.asarray(out.data, dtype=np.float64)
+        if self.n_outputs == 1:
+            probs = np.hstack([1.0 - probs, probs])
+        return probs
+
+    # -- weights ------------------------------------------------------------------------
+
+    def set_weights(self, weights: Sequence[LayerWeights]) -> None:
+        """Copy per-layer (W, b) arrays into the parameters (in place: optimizers keep them).
+
+        Everything is checked (count, shapes, finite real numbers) before anything is
+        written, so a bad argument leaves the model unchanged.  Gradients are reset to 0.
+        """
+        from mlp.io import validate_weights
+
+        checked = validate_weights(weights, self.n_inputs, self.layer_sizes)
+        for layer, (weight, bias) in zip(self.layers, checked):
+            layer.W.data[...] = weight
+            layer.b.data[...] = bias
+            layer.zero_grad()
