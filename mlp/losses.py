@@ -12,6 +12,11 @@ take class labels: an int class index for cross-entropy, 0/1 for binary cross-en
 - ``mse(outputs, target)``: mean over outputs of (out - target)**2;
 - ``hinge(score, y)``: max(0, 1 - t*score) with t in {-1, +1};
 - ``l2_penalty(params, strength)``: strength/2 * sum(p**2).
+
+On the tensor engine the same functions take a `Tensor` of outputs for a whole batch,
+shape (n, n_outputs), and the batch's targets (an array of n class labels, or of numbers
+shaped like the outputs), and return the *mean* loss over the samples as a one-element
+Tensor: the same number as `mean` of the per-sample losses, from the Tensor op table.
 """
 
 from __future__ import annotations
@@ -19,9 +24,14 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 import autograd
+import autograd.tensor
 from autograd import OPS, Value, apply
+from autograd.tensor import ShapeError, Tensor
 
 __all__ = [
     "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse",
@@ -48,40 +58,108 @@ def _binary_label(target: object, name: str, allow_minus_one: bool = False) -> i
     return int(target)
 
 
-def cross_entropy(logits: Sequence[Value], target: int) -> Value:
-    """-log softmax(logits)[target], computed stably from the logits (one sample)."""
+def _class_indices(target: Any, name: str) -> np.ndarray:
+    """Class labels as an int64 array (whole-number floats are accepted)."""
+    labels = np.asarray(target)
+    if labels.dtype.kind == "f" and np.all(labels == np.round(labels)):
+        labels = labels.astype(np.int64)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{name}: targets must be integer class labels, got dtype "
+                        f"{labels.dtype}")
+    return labels
+
+
+def _binary_targets(outputs: Tensor, target: Any, name: str,
+                    allow_minus_one: bool = False) -> np.ndarray:
+    """Labels for a one-output model's Tensor (n, 1) (or (1,)), as floats of that shape."""
+    if outputs.ndim == 0 or outputs.shape[-1] != 1:
+        raise ShapeError(f"{name} needs one output per sample (shape (n, 1)), got shape "
+                         f"{outputs.shape}")
+    labels = np.asarray(target, dtype=np.float64)
+    if labels.size != outputs.size or labels.shape not in (outputs.shape, outputs.shape[:-1]):
+        raise ShapeError(f"{name}: {labels.size} targets of shape {labels.shape} for outputs "
+                         f"of shape {outputs.shape}")
+    allowed = (-1.0, 0.0, 1.0) if allow_minus_one else (0.0, 1.0)
+    if not np.all(np.isin(labels, allowed)):
+        raise ValueError(f"{name} targets must be in {tuple(int(a) for a in allowed)}")
+    return labels.reshape(outputs.shape)
+
+
+def _regression_targets(outputs: Tensor, target: Any) -> np.ndarray:
+    """mse targets for Tensor outputs (..., k): class indices are one-hot encoded."""
+    values = np.asarray(target)
+    if values.dtype == np.bool_ or values.dtype.kind not in "iuf":
+        raise TypeError(f"mse targets must be numbers or class indices, got dtype "
+                        f"{values.dtype}")
+    if outputs.ndim == 0:
+        return values
+    k = outputs.shape[-1]
+    if values.shape == outputs.shape[:-1]:
+        if k == 1:
+            return values.astype(np.float64).reshape(outputs.shape)
+        if values.dtype.kind not in "iu":
+            raise ShapeError(f"mse: targets of shape {values.shape} for outputs of shape "
+                             f"{outputs.shape} must be class indices (integers)")
+        if values.size and (values.min() < 0 or values.max() >= k):
+            raise ValueError(f"mse class index out of range for {k} outputs")
+        return np.eye(k)[values]
+    return values
+
+
+def cross_entropy(logits: Sequence[Value] | Tensor, target: Any) -> Value | Tensor:
+    """-log softmax(logits)[target], computed stably from the logits (one sample).
+
+    Tensor logits (n, C) with n class indices: the mean over the samples.
+    """
+    if isinstance(logits, Tensor):
+        return autograd.tensor.cross_entropy(logits, _class_indices(target, "cross_entropy"))
     return autograd.cross_entropy(logits, target)
 
 
-def binary_cross_entropy_with_logits(logit: Value | Sequence[Value], target: int) -> Value:
+def binary_cross_entropy_with_logits(logit: Value | Sequence[Value] | Tensor, target: Any
+                                     ) -> Value | Tensor:
     """-log sigmoid(z) for target 1, -log(1 - sigmoid(z)) for 0: ``softplus(z) - y*z``.
 
     Stable for any logit z (no log of 0), and its gradient is ``sigmoid(z) - y``.
+    Tensor logits (n, 1) with n labels: the mean over the samples.
     """
+    if isinstance(logit, Tensor):
+        y = _binary_targets(logit, target, "binary_cross_entropy_with_logits")
+        return (logit.softplus() - logit * y).mean()
     z = _single(logit, "binary_cross_entropy_with_logits")
     y = _binary_label(target, "binary_cross_entropy_with_logits")
     loss = apply(_SOFTPLUS, (z,))
     return loss - z if y == 1 else loss
 
 
-def binary_cross_entropy(probability: Value | Sequence[Value], target: int) -> Value:
+def binary_cross_entropy(probability: Value | Sequence[Value] | Tensor, target: Any
+                         ) -> Value | Tensor:
     """-(y log p + (1 - y) log(1 - p)) for a probability p = sigmoid(z) (one sample).
 
     Infinite when p is exactly 0 or 1 on the wrong side; prefer
     `binary_cross_entropy_with_logits`, which reads z and never overflows.
+    Tensor probabilities (n, 1) with n labels: the mean over the samples.
     """
+    if isinstance(probability, Tensor):
+        y = _binary_targets(probability, target, "binary_cross_entropy")
+        # p for y = 1 and 1 - p for y = 0, then -log: the scalar version's numbers
+        return -((probability * (2.0 * y - 1.0) + (1.0 - y)).log().mean())
     p = _single(probability, "binary_cross_entropy")
     y = _binary_label(target, "binary_cross_entropy")
     return -p.log() if y == 1 else -(1.0 - p).log()
 
 
-def mse(outputs: Sequence[Value] | Value, target: int | float | Sequence[float],
-        n_classes: int | None = None) -> Value:
+def mse(outputs: Sequence[Value] | Value | Tensor, target: Any,
+        n_classes: int | None = None) -> Value | Tensor:
     """Mean squared error of one sample: mean over outputs of (out_k - target_k)**2.
 
     `target` is a list of numbers, a number (for one output), or a class index: then it
     is one-hot encoded over the outputs (how seed 002 trains a sigmoid network on labels).
+    Tensor outputs (n, k) with n class indices or numbers shaped like the outputs (or (n,)
+    for k = 1): the mean over all samples and outputs.
     """
+    if isinstance(outputs, Tensor):
+        return autograd.tensor.mse(outputs, _regression_targets(outputs, target))
     outs = [outputs] if isinstance(outputs, Value) else list(outputs)
     if isinstance(target, bool):
         raise TypeError("mse target must be a number, a list of numbers or a class index")
@@ -97,17 +175,22 @@ def mse(outputs: Sequence[Value] | Value, target: int | float | Sequence[float],
     return autograd.mse(outs, targets)
 
 
-def hinge(score: Value | Sequence[Value], target: int) -> Value:
+def hinge(score: Value | Sequence[Value] | Tensor, target: Any) -> Value | Tensor:
     """max(0, 1 - t*score) with t = +1 for the positive class, -1 for the negative.
 
     `target` may be -1/+1 or 0/1 (0 is read as -1): micrograd's moons loss.
+    Tensor scores (n, 1) with n labels: the mean over the samples.
     """
+    if isinstance(score, Tensor):
+        y = _binary_targets(score, target, "hinge", allow_minus_one=True)
+        return (1.0 - score * np.where(y == 1.0, 1.0, -1.0)).relu().mean()
     s = _single(score, "hinge")
     t = -1 if _binary_label(target, "hinge", allow_minus_one=True) <= 0 else 1
     return apply(_RELU, (1.0 - s if t == 1 else 1.0 + s,))
 
 
-def l2_penalty(parameters: Iterable[Value], strength: float) -> Value:
+def l2_penalty(parameters: Iterable[Value] | Iterable[Tensor], strength: float
+               ) -> Value | Tensor:
     """``strength/2 * sum(p**2)``: its gradient adds ``strength * p`` to each parameter.
 
     Pass ``model.weights()`` to leave biases unpenalized (the usual choice).  Built as
@@ -119,6 +202,13 @@ def l2_penalty(parameters: Iterable[Value], strength: float) -> Value:
     params = list(parameters)
     if not params:
         raise ValueError("l2_penalty of no parameters")
+    if isinstance(params[0], Tensor):
+        if not all(isinstance(p, Tensor) for p in params):
+            raise TypeError("l2_penalty: parameters must be all Values or all Tensors")
+        total = (params[0] * params[0]).sum()
+        for p in params[1:]:
+            total = total + (p * p).sum()
+        return (0.5 * float(strength)) * total
     return (0.5 * float(strength)) * autograd.sum([p * p for p in params])
 
 
@@ -133,15 +223,19 @@ def mean(losses: Sequence[Value]) -> Value:
 
 @dataclass(frozen=True)
 class Loss:
-    """A named per-sample loss and what it reads: the logits or the model's outputs."""
+    """A named per-sample loss and what it reads: the logits or the model's outputs.
+
+    ``per_sample(outputs, target)`` is one sample's loss for a list of Values; for a
+    Tensor batch (the tensor engine) it is the mean over the batch.
+    """
 
     name: str
-    per_sample: Callable[..., Value]
+    per_sample: Callable[..., Value | Tensor]
     reads_logits: bool
     #: binary losses need exactly one output; "multi" losses need at least two
     outputs: str  # "one", "multi" or "any"
 
-    def __call__(self, outputs: Sequence[Value], target: object) -> Value:
+    def __call__(self, outputs: Sequence[Value] | Tensor, target: object) -> Value | Tensor:
         return self.per_sample(outputs, target)
 
 

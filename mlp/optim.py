@@ -1,7 +1,8 @@
 """Optimizers (SGD with momentum, Adam) and learning-rate schedules, PyTorch-style.
 
-An optimizer holds a list of parameters (Values).  ``zero_grad()`` clears their gradients,
-``step()`` moves each parameter against its gradient.  The update rules follow
+An optimizer holds a list of parameters: Values (the value engine) or Tensors (the tensor
+engine, updated in place on their ``.data`` arrays).  ``zero_grad()`` clears their
+gradients, ``step()`` moves each parameter against its gradient.  The update rules follow
 ``torch.optim`` (same defaults, same meaning of ``momentum``, ``nesterov`` and
 ``weight_decay``), so numbers can be compared with PyTorch's.
 
@@ -15,7 +16,10 @@ import math
 import numbers
 from collections.abc import Iterable
 
+import numpy as np
+
 from autograd import Value
+from autograd.tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "LRSchedule", "StepLR", "LinearLR", "get_optimizer"]
 
@@ -37,16 +41,21 @@ def _number(value: object, name: str, *, low: float = 0.0, high: float = math.in
 class Optimizer:
     """Base class: keeps the parameters and the learning rate ``lr``; owns `zero_grad`."""
 
-    def __init__(self, params: Iterable[Value], lr: float) -> None:
-        if isinstance(params, Value):
-            raise TypeError("params must be an iterable of Values (e.g. model.parameters()), "
-                            "not a single Value")
-        self.params: list[Value] = list(params)
+    def __init__(self, params: Iterable[Value | Tensor], lr: float) -> None:
+        if isinstance(params, (Value, Tensor)):
+            raise TypeError(f"params must be an iterable of Values or Tensors (e.g. "
+                            f"model.parameters()), not a single {type(params).__name__}")
+        self.params: list[Value | Tensor] = list(params)
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")
         for i, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise TypeError(f"parameter {i} is a {type(p).__name__}, not a Value")
+            if not isinstance(p, (Value, Tensor)):
+                raise TypeError(f"parameter {i} is a {type(p).__name__}, not a Value or Tensor")
+            if isinstance(p, Tensor) and not (p.requires_grad and p.is_leaf):
+                name = f"parameter {i}" + (f" ({p.label})" if p.label else "")
+                what = ("a constant (requires_grad=False)" if not p.requires_grad
+                        else "computed by an op, not a leaf tensor")
+                raise ValueError(f"{name} is {what}: stepping it would train nothing")
         if len({id(p) for p in self.params}) != len(self.params):
             raise ValueError("a parameter appears more than once; it would be updated twice")
         self.lr = _number(lr, "lr", low=0.0, low_open=True)
@@ -74,7 +83,7 @@ class SGD(Optimizer):
     variant steps by ``g + μ v`` instead.
     """
 
-    def __init__(self, params: Iterable[Value], lr: float = 0.01, momentum: float = 0.0,
+    def __init__(self, params: Iterable[Value | Tensor], lr: float = 0.01, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         self.momentum = _number(momentum, "momentum", high=1.0, high_open=True)
@@ -110,7 +119,7 @@ class Adam(Optimizer):
     ``torch.optim.Adam``, not AdamW).
     """
 
-    def __init__(self, params: Iterable[Value], lr: float = 0.001,
+    def __init__(self, params: Iterable[Value | Tensor], lr: float = 0.001,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
@@ -135,10 +144,12 @@ class Adam(Optimizer):
             g = p.grad + wd * p.data if wd else p.grad
             mi = m[i] = b1 * m[i] + (1.0 - b1) * g
             vi = v[i] = b2 * v[i] + (1.0 - b2) * g * g
-            p.data -= lr * (mi / correction1) / (math.sqrt(vi / correction2) + eps)
+            root = np.sqrt(vi / correction2) if isinstance(vi, np.ndarray) \
+                else math.sqrt(vi / correction2)
+            p.data -= lr * (mi / correction1) / (root + eps)
 
 
-def get_optimizer(name: str, params: Iterable[Value], lr: float | None = None,
+def get_optimizer(name: str, params: Iterable[Value | Tensor], lr: float | None = None,
                   weight_decay: float = 0.0) -> Optimizer:
     """An optimizer by name: "sgd", "momentum" (SGD with 0.9), "nesterov" or "adam"."""
     if name == "adam":

@@ -1,9 +1,14 @@
 """The training loop: `fit` a model with mini-batches, validation and early stopping.
 
 One training step is the backpropagation recipe: forward every sample of the batch
-through the model, average the per-sample losses into one Value, clear the gradients,
+through the model, average the per-sample losses into one node, clear the gradients,
 ``backward()``, and let the optimizer step.  `fit` repeats it over shuffled batches for a
 number of epochs and records a `History`.
+
+Both engines train the same way.  On the value engine a batch is rows of `Value`s and the
+loss the mean of per-sample losses; on the tensor engine (``MLP(..., engine="tensor")``)
+a batch is one array and the loss one node of the Tensor op table.  The numbers are the
+same up to floating-point rounding.
 """
 
 # X (a matrix with one sample per row) follows the NumPy/scikit-learn convention.
@@ -14,16 +19,17 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from autograd import Value, no_grad
+from autograd.tensor import Tensor
+from mlp.base import BaseMLP
 from mlp.datasets import train_test_split
 from mlp.losses import Loss, get_loss, mean
-from mlp.nn import MLP
 from mlp.optim import LRSchedule, Optimizer, get_optimizer
 
 __all__ = ["fit", "evaluate", "History", "TrainingDivergedError"]
@@ -68,13 +74,14 @@ class History:
 
 @dataclass(frozen=True)
 class _Targets:
-    """What each sample's loss compares against, and its class label (None: regression)."""
+    """What each sample's loss compares against (a class index, a number or a row of
+    numbers per sample), and its class label (None: regression)."""
 
-    for_loss: list[Any]
-    labels: list[int] | None
+    for_loss: np.ndarray
+    labels: np.ndarray | None
 
 
-def _prepare_targets(model: MLP, loss: Loss, y: Any, n_samples: int) -> _Targets:
+def _prepare_targets(model: BaseMLP, loss: Loss, y: Any, n_samples: int) -> _Targets:
     n_out = model.n_outputs
     if loss.outputs == "one" and n_out != 1:
         raise ValueError(f"loss {loss.name!r} needs a model with 1 output, this one has {n_out}")
@@ -96,42 +103,30 @@ def _prepare_targets(model: MLP, loss: Loss, y: Any, n_samples: int) -> _Targets
         values = array.astype(np.float64)
         if not np.all(np.isfinite(values)):
             raise ValueError("mse targets contain NaN or infinity")
-        if values.ndim == 1 and n_out == 1:
-            return _Targets(values.tolist(), None)
-        if values.ndim == 2 and values.shape[1] == n_out:
-            return _Targets(values.tolist(), None)
+        if (values.ndim == 1 and n_out == 1) or (values.ndim == 2 and values.shape[1] == n_out):
+            return _Targets(values, None)
         raise ValueError(f"mse targets must be class labels, or numbers of shape "
                          f"({n_samples}, {n_out}), got shape {array.shape}")
     if not integer_labels:
         raise ValueError(f"loss {loss.name!r} needs integer class labels, got "
                          f"{array.dtype} of shape {array.shape}")
-    labels = array.astype(np.int64).tolist()
+    labels = array.astype(np.int64)
     if loss.name == "hinge":
-        bad = sorted({v for v in labels if v not in (-1, 0, 1)})
+        bad = np.unique(labels[~np.isin(labels, (-1, 0, 1))]).tolist()
         if bad:
             raise ValueError(f"hinge labels must be -1/+1 or 0/1, got {bad[:5]}")
-        return _Targets(labels, [1 if v == 1 else 0 for v in labels])
+        return _Targets(labels, (labels == 1).astype(np.int64))
     n_classes = 2 if n_out == 1 else n_out
-    bad = sorted({v for v in labels if not 0 <= v < n_classes})
+    bad = np.unique(labels[(labels < 0) | (labels >= n_classes)]).tolist()
     if bad:
         raise ValueError(f"labels must be in 0..{n_classes - 1} for a model with {n_out} "
                          f"output(s), got {bad[:5]}")
     if loss.name == "mse" and n_out == 1:
-        return _Targets([float(v) for v in labels], labels)
+        return _Targets(labels.astype(np.float64), labels)
     return _Targets(labels, labels)
 
 
-def _predicted_class(values: Sequence[Value], threshold: float) -> int:
-    if len(values) == 1:
-        return 1 if values[0].data > threshold else 0
-    best, best_k = values[0].data, 0
-    for k in range(1, len(values)):
-        if values[k].data > best:
-            best, best_k = values[k].data, k
-    return best_k
-
-
-def _as_matrix(model: MLP, X: Any) -> list[list[float]]:
+def _as_matrix(model: BaseMLP, X: Any) -> np.ndarray:
     array = np.asarray(X)
     if array.ndim != 2 or array.shape[1] != model.n_inputs:
         raise ValueError(f"X must have shape (n, {model.n_inputs}) for this model, got "
@@ -143,49 +138,63 @@ def _as_matrix(model: MLP, X: Any) -> list[list[float]]:
         raise ValueError("X has no samples")
     if not np.all(np.isfinite(array)):
         raise ValueError("X contains NaN or infinity")
-    return array.astype(np.float64).tolist()
+    # float32 stays float32 (MNIST: half the memory); the engines read either
+    return array if array.dtype in (np.float32, np.float64) else array.astype(np.float64)
 
 
 # -- one pass -------------------------------------------------------------------------------
 
 
-def _batch_loss(model: MLP, loss: Loss, rows: list[list[float]], targets: Sequence[Any]
-                ) -> tuple[Value, list[list[Value]]]:
-    """The mean loss of a batch (a Value to call backward on) and what the loss read."""
-    values = [tuple(map(Value, r)) for r in rows]
-    outs = model._logit_rows(values)
+def _batch_loss(model: BaseMLP, loss: Loss, X: np.ndarray, targets: np.ndarray
+                ) -> tuple[Value | Tensor, np.ndarray]:
+    """The mean loss of a batch (a node to call backward on) and what the loss read
+    (logits or outputs) as an array (n, n_outputs)."""
+    if model.engine == "tensor":
+        outs = model.forward_batch(X, logits=loss.reads_logits)
+        total = loss(outs, targets)
+        if not isinstance(total, Tensor):
+            raise TypeError(f"loss {loss.name!r} did not return a Tensor for a Tensor batch; "
+                            f"the tensor engine needs losses that take Tensors")
+        return total, outs.data
+    rows = model._logit_rows([tuple(map(Value, r)) for r in X.tolist()])
     if not loss.reads_logits:
-        outs = [model._apply_output(o) for o in outs]
+        rows = [model._apply_output(o) for o in rows]
     per_sample = loss.per_sample
-    total = mean([per_sample(list(o), t) for o, t in zip(outs, targets)])
-    return total, outs
+    total = mean([per_sample(list(o), t) for o, t in zip(rows, targets.tolist())])
+    return total, np.array([[v.data for v in o] for o in rows]).reshape(len(rows), -1)
 
 
-def _count_correct(outs: Sequence[Sequence[Value]], labels: Sequence[int], threshold: float
-                   ) -> int:
-    return sum(_predicted_class(o, threshold) == t for o, t in zip(outs, labels))
+def _count_correct(scores: np.ndarray, labels: np.ndarray, threshold: float) -> int:
+    """How many rows of `scores` pick their label: argmax, or one score above `threshold`."""
+    if scores.shape[1] == 1:
+        predicted = (scores[:, 0] > threshold).astype(np.int64)
+    else:
+        predicted = np.argmax(scores, axis=1)
+    return int(np.count_nonzero(predicted == labels))
 
 
-def evaluate(model: MLP, X: Any, y: Any, loss: str | Loss = "cross_entropy",
+def evaluate(model: BaseMLP, X: Any, y: Any, loss: str | Loss = "cross_entropy",
              batch_size: int = 1024) -> tuple[float, float | None]:
     """(mean loss, accuracy) of `model` on `X`, `y` without recording a graph.
 
     Accuracy is None for regression targets.
     """
     loss_fn = get_loss(loss)
-    rows = _as_matrix(model, X)
-    targets = _prepare_targets(model, loss_fn, y, len(rows))
+    batch_size = _positive_int(batch_size, "batch_size")
+    data = _as_matrix(model, X)
+    n = len(data)
+    targets = _prepare_targets(model, loss_fn, y, n)
     threshold = 0.0 if loss_fn.reads_logits else 0.5
     total, correct = 0.0, 0
     with no_grad():
-        for start in range(0, len(rows), batch_size):
+        for start in range(0, n, batch_size):
             part = slice(start, start + batch_size)
-            batch_loss, outs = _batch_loss(model, loss_fn, rows[part], targets.for_loss[part])
-            total += batch_loss.data * len(outs)
+            batch_loss, scores = _batch_loss(model, loss_fn, data[part], targets.for_loss[part])
+            total += float(batch_loss.data) * len(scores)
             if targets.labels is not None:
-                correct += _count_correct(outs, targets.labels[part], threshold)
-    accuracy = None if targets.labels is None else correct / len(rows)
-    return total / len(rows), accuracy
+                correct += _count_correct(scores, targets.labels[part], threshold)
+    accuracy = None if targets.labels is None else correct / n
+    return total / n, accuracy
 
 
 # -- fit ------------------------------------------------------------------------------------
@@ -197,7 +206,7 @@ def _positive_int(value: object, name: str) -> int:
     return int(value)
 
 
-def _make_optimizer(model: MLP, optimizer: str | Optimizer, lr: float | None,
+def _make_optimizer(model: BaseMLP, optimizer: str | Optimizer, lr: float | None,
                     weight_decay: float) -> Optimizer:
     if isinstance(optimizer, Optimizer):
         if lr is not None or weight_decay:
@@ -230,17 +239,18 @@ def _make_schedule(schedule: LRSchedule | Callable[[Optimizer], LRSchedule] | No
                     f"got {type(schedule).__name__}")
 
 
-def _progress_bar(epochs: int, progress: bool | None) -> Any:
+def _progress_bar(samples: int, progress: bool | None) -> Any:
+    """A bar over all the samples of all the epochs (it moves within an epoch too)."""
     from tqdm.auto import tqdm
 
     # disable=None lets tqdm hide itself when stderr is not a terminal.
     disable = None if progress is None else not progress
-    return tqdm(range(epochs), desc="training", unit="epoch", disable=disable,
-                file=sys.stderr, dynamic_ncols=True, leave=False)
+    return tqdm(total=samples, desc="training", unit="sample", unit_scale=True,
+                disable=disable, file=sys.stderr, dynamic_ncols=True, leave=False)
 
 
 def fit(
-    model: MLP,
+    model: BaseMLP,
     X: Any,
     y: Any,
     *,
@@ -261,7 +271,7 @@ def fit(
     progress: bool | None = None,
     on_epoch_end: Callable[[int, History], None] | None = None,
 ) -> History:
-    """Train `model` on `X` (n, n_inputs) and `y`; returns the per-epoch `History`.
+    """Train `model` (either engine) on `X` (n, n_inputs) and `y`; returns the `History`.
 
     - `loss`: "cross_entropy" (logits, int labels), "binary_cross_entropy" (one logit,
       0/1), "mse" (outputs; class labels are one-hot encoded) or "hinge" (one score).
@@ -273,10 +283,10 @@ def fit(
       `validation_data` = (X_val, y_val).  `early_stopping` = patience in epochs: stop when
       the validation loss (training loss without validation) has not improved by more than
       `min_delta` for that many epochs, and with `restore_best` go back to the best weights.
-    - `progress`: a tqdm bar (None: only when stderr is a terminal).
+    - `progress`: a tqdm bar over the samples (None: only when stderr is a terminal).
     - `on_epoch_end(epoch, history)` is called after each epoch.
     """
-    if not isinstance(model, MLP):
+    if not isinstance(model, BaseMLP):
         raise TypeError(f"fit trains an MLP, got {type(model).__name__}")
     loss_fn = get_loss(loss)
     epochs = _positive_int(epochs, "epochs")
@@ -287,23 +297,22 @@ def fit(
         raise ValueError(f"validation_split must be a fraction in [0, 1), got {validation_split!r}")
     if early_stopping is not None:
         early_stopping = _positive_int(early_stopping, "early_stopping (patience)")
-    rows = _as_matrix(model, X)
-    targets = _prepare_targets(model, loss_fn, y, len(rows))
+    data = _as_matrix(model, X)
+    targets = _prepare_targets(model, loss_fn, y, len(data))
     X_val: Any = None
     y_val: Any = None
     if validation_split:
-        X_train, X_val, y_train, y_val = train_test_split(
-            np.asarray(rows), np.asarray(y), validation_split, seed=seed,
+        data, X_val, y_train, y_val = train_test_split(
+            data, np.asarray(y), validation_split, seed=seed,
             stratify=targets.labels is not None)
-        rows = X_train.tolist()
-        targets = _prepare_targets(model, loss_fn, y_train, len(rows))
+        targets = _prepare_targets(model, loss_fn, y_train, len(data))
     elif validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")
         X_val, y_val = validation_data
     if X_val is not None:  # check it now rather than after the first epoch
         _prepare_targets(model, loss_fn, y_val, len(_as_matrix(model, X_val)))
-    n = len(rows)
+    n = len(data)
     size = n if batch_size is None else min(_positive_int(batch_size, "batch_size"), n)
     opt = _make_optimizer(model, optimizer, lr, weight_decay)
     sched = _make_schedule(schedule, opt)
@@ -311,28 +320,29 @@ def fit(
     threshold = 0.0 if loss_fn.reads_logits else 0.5
     history = History()
     best, best_weights, waited = math.inf, None, 0
-    bar = _progress_bar(epochs, progress)
+    bar = _progress_bar(epochs * n, progress)
     try:
-        for epoch in bar:
-            order = rng.permutation(n).tolist() if shuffle else list(range(n))
+        for epoch in range(epochs):
+            order = rng.permutation(n) if shuffle else None
             history.lr.append(opt.lr)
             epoch_loss, correct = 0.0, 0
             for start in range(0, n, size):
-                picked = order[start:start + size]
-                batch_targets = [targets.for_loss[i] for i in picked]
-                batch_loss, outs = _batch_loss(model, loss_fn, [rows[i] for i in picked],
-                                               batch_targets)
-                if not math.isfinite(batch_loss.data):
+                picked = slice(start, start + size) if order is None else \
+                    order[start:start + size]
+                batch_loss, scores = _batch_loss(model, loss_fn, data[picked],
+                                                 targets.for_loss[picked])
+                value = float(batch_loss.data)
+                if not math.isfinite(value):
                     raise TrainingDivergedError(
-                        f"the loss became {batch_loss.data} in epoch {epoch}; the learning "
+                        f"the loss became {value} in epoch {epoch}; the learning "
                         f"rate ({opt.lr:g}) is probably too large")
                 opt.zero_grad()
                 batch_loss.backward()
                 opt.step()
-                epoch_loss += batch_loss.data * len(picked)
+                epoch_loss += value * len(scores)
                 if targets.labels is not None:
-                    correct += _count_correct(outs, [targets.labels[i] for i in picked],
-                                              threshold)
+                    correct += _count_correct(scores, targets.labels[picked], threshold)
+                bar.update(len(scores))
             history.loss.append(epoch_loss / n)
             history.accuracy.append(None if targets.labels is None else correct / n)
             if sched is not None:
@@ -341,7 +351,7 @@ def fit(
                 val_loss, val_acc = evaluate(model, X_val, y_val, loss_fn)
                 history.val_loss.append(val_loss)
                 history.val_accuracy.append(val_acc)
-            _update_bar(bar, history)
+            _update_bar(bar, history, epochs)
             if on_epoch_end is not None:
                 on_epoch_end(epoch, history)
             if early_stopping is not None:
@@ -362,10 +372,10 @@ def fit(
     return history
 
 
-def _update_bar(bar: Any, history: History) -> None:
+def _update_bar(bar: Any, history: History, epochs: int) -> None:
     if getattr(bar, "disable", True):
         return
-    postfix = {"loss": f"{history.loss[-1]:.4f}"}
+    postfix = {"epoch": f"{history.epochs}/{epochs}", "loss": f"{history.loss[-1]:.4f}"}
     if history.accuracy[-1] is not None:
         postfix["acc"] = f"{history.accuracy[-1]:.3f}"
     if history.val_loss:
