@@ -301,8 +301,8 @@ def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5,
                  seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A circle (label 0) around a smaller one of radius `factor` (label 1)."""
     n = _count(n_samples)
-    if not 0.0 < factor < 1.0:
-        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0.0 < factor < 1.0:
+        raise ValueError(f"factor must be a number in (0, 1), got {factor!r}")
     rng = np.random.default_rng(_check_seed(seed))
     n_outer = n // 2
     t_outer = np.linspace(0.0, 2 * np.pi, n_outer, endpoint=False)

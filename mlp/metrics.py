@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,8 @@ def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> 
     needed = int(max(t.max(), p.max())) + 1
     if n_classes is None:
         n_classes = needed
+    elif isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
+        raise TypeError(f"n_classes must be an int, got {type(n_classes).__name__}")
     elif n_classes < needed:
         raise ValueError(f"label {needed - 1} does not fit n_classes={n_classes}")
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)

@@ -220,3 +220,10 @@ def test_metrics_reject_bad_labels() -> None:
         confusion_matrix([-1], [0])
     with pytest.raises(ValueError, match="2 class names for 3 classes"):
         format_confusion_matrix(np.eye(3, dtype=int), ["a", "b"])
+
+
+def test_bad_argument_types_are_named_not_a_traceback() -> None:
+    with pytest.raises(TypeError, match="n_classes must be an int, got str"):
+        confusion_matrix([0, 1], [1, 0], n_classes="3")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="factor must be a number in"):
+        make_circles(factor="a")  # type: ignore[arg-type]
