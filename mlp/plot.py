@@ -21,7 +21,7 @@ from mlp.io import atomic_write_bytes
 if TYPE_CHECKING:
     from os import PathLike
 
-    from mlp.nn import MLP
+    from mlp.base import BaseMLP
     from mlp.train import History
 
 __all__ = ["plot_history", "plot_decision_boundary", "MATPLOTLIB_MISSING"]
@@ -80,7 +80,7 @@ def plot_history(history: History, path: str | PathLike[str], title: str = "trai
 
 
 def plot_decision_boundary(
-    model: MLP,
+    model: BaseMLP,
     X: Any,
     y: Any,
     path: str | PathLike[str],

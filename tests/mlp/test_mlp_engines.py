@@ -113,6 +113,21 @@ def test_the_tensor_model_has_the_value_models_surface() -> None:
     assert _same_weights(twin, model) and twin.parameters()[0] is not model.parameters()[0]
 
 
+def test_gradients_reach_a_tensor_input_as_they_reach_value_inputs() -> None:
+    X = np.random.default_rng(3).normal(size=(4, 3))
+    scalar = MLP(3, [5, 2], "sigmoid", seed=2)
+    array = scalar.to_engine("tensor")
+    rows = [[Value(v) for v in row] for row in X.tolist()]
+    mean([LOSSES["mse"](o, 1) for o in scalar.forward_batch(rows)]).backward()
+    inputs = Tensor(X, "x")
+    LOSSES["mse"](array(inputs), [1, 1, 1, 1]).backward()
+    assert np.allclose(inputs.grad, [[v.grad for v in row] for row in rows], rtol=1e-12,
+                       atol=1e-15)
+    hidden = array.layers[0](X)
+    assert hidden.shape == (4, 5) and hidden.label == "L0.a"
+    assert np.allclose(hidden.data, [[v.data for v in scalar.layers[0](row)] for row in X])
+
+
 def test_engine_and_input_errors_are_named() -> None:
     with pytest.raises(ValueError, match=r"unknown engine 'gpu'; choose one of: value, tensor"):
         MLP(2, [3], engine="gpu")
