@@ -102,6 +102,32 @@ class BaseMLP:
     #: free-form JSON-serializable information saved with the model (class names, ...)
     metadata: dict[str, Any]
 
+    def _build(self, layer_type: type, nin: object, nouts: object, activation: object,
+               output: object, *, init: object, seed: int | None, fused: bool,
+               negative_slope: float) -> None:
+        """Check the constructor's arguments and make the layers (both engines' __init__).
+
+        One random stream feeds the layers in order, so a value-engine ``Layer`` and a
+        tensor-engine ``TensorLayer`` draw the same initial weights.
+        """
+        from mlp.nn import _make_rng, _resolve_init
+
+        nin, sizes, activation, output, self.init = check_architecture(
+            nin, nouts, activation, output, init)
+        rng = _make_rng(seed, None)
+        self.activation = activation
+        self.output = output
+        self.seed = seed
+        self.metadata = {}
+        dims = [nin, *sizes]
+        self.layers = [
+            layer_type(dims[k], dims[k + 1], activation if k < len(sizes) - 1 else "linear",
+                       init=_resolve_init(init, activation), rng=rng, fused=fused,
+                       negative_slope=negative_slope, name=f"L{k}")
+            for k in range(len(sizes))
+        ]
+        self.negative_slope = self.layers[0].negative_slope
+
     # -- shape --------------------------------------------------------------------------
 
     @property

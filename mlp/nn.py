@@ -28,7 +28,7 @@ import numpy as np
 from autograd import OPS, Value, apply, no_grad
 from autograd.functional import softmax
 from autograd.ops import Op
-from mlp.base import BaseMLP, check_architecture, check_engine, model_class
+from mlp.base import BaseMLP, check_engine, model_class
 
 __all__ = [
     "Neuron", "Layer", "MLP", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
@@ -431,23 +431,10 @@ class MLP(BaseMLP):
         negative_slope: float = 0.01,
         engine: str = "value",  # read by __new__: another engine builds another class
     ) -> None:
-        nin, sizes, activation, output, self.init = check_architecture(
-            nin, nouts, activation, output, init)
-        rng = _make_rng(seed, None)
-        self.activation = activation
-        self.output = output
-        self.seed = seed
-        #: free-form JSON-serializable information saved with the model (class names, ...)
-        self.metadata: dict[str, Any] = {}
-        dims = [nin, *sizes]
-        self.layers: list[Layer] = [
-            Layer(dims[k], dims[k + 1], activation if k < len(sizes) - 1 else "linear",
-                  init=_resolve_init(init, activation), rng=rng, fused=fused,
-                  negative_slope=negative_slope, name=f"L{k}")
-            for k in range(len(sizes))
-        ]
-        self.negative_slope = self.layers[0].negative_slope
-        self._output_labels = [f"out{k}" for k in range(sizes[-1])]
+        self._build(Layer, nin, nouts, activation, output, init=init, seed=seed, fused=fused,
+                    negative_slope=negative_slope)
+        self.layers: list[Layer]
+        self._output_labels = [f"out{k}" for k in range(self.n_outputs)]
 
     # -- shape --------------------------------------------------------------------------
 

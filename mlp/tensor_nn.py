@@ -35,7 +35,7 @@ import numpy as np
 
 from autograd import no_grad
 from autograd.tensor import Tensor, as_tensor, linear
-from mlp.base import BaseMLP, check_architecture
+from mlp.base import BaseMLP
 from mlp.nn import (
     HIDDEN_ACTIVATIONS,
     LayerWeights,
@@ -187,22 +187,9 @@ class TensorMLP(BaseMLP):
         fused: bool = True,
         negative_slope: float = 0.01,
     ) -> None:
-        nin, sizes, activation, output, self.init = check_architecture(
-            nin, nouts, activation, output, init)
-        rng = _make_rng(seed, None)
-        self.activation = activation
-        self.output = output
-        self.seed = seed
-        #: free-form JSON-serializable information saved with the model (class names, ...)
-        self.metadata: dict[str, Any] = {}
-        dims = [nin, *sizes]
-        self.layers: list[TensorLayer] = [
-            TensorLayer(dims[k], dims[k + 1], activation if k < len(sizes) - 1 else "linear",
-                        init=_resolve_init(init, activation), rng=rng, fused=fused,
-                        negative_slope=negative_slope, name=f"L{k}")
-            for k in range(len(sizes))
-        ]
-        self.negative_slope = self.layers[0].negative_slope
+        self._build(TensorLayer, nin, nouts, activation, output, init=init, seed=seed,
+                    fused=fused, negative_slope=negative_slope)
+        self.layers: list[TensorLayer]
 
     @property
     def fused(self) -> bool:
