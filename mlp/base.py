@@ -117,7 +117,7 @@ class BaseMLP:
         rng = _make_rng(seed, None)
         self.activation = activation
         self.output = output
-        self.seed = seed
+        self.seed = None if seed is None else int(seed)
         self.metadata = {}
         dims = [nin, *sizes]
         self.layers = [

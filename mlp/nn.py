@@ -29,6 +29,7 @@ from autograd import OPS, Value, apply, no_grad
 from autograd.functional import softmax
 from autograd.ops import Op
 from mlp.base import BaseMLP, check_engine, model_class
+from mlp.datasets import _check_seed
 
 __all__ = [
     "Neuron", "Layer", "MLP", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
@@ -114,9 +115,7 @@ def _make_rng(seed: int | None, rng: random.Random | None) -> random.Random:
         if not isinstance(rng, random.Random):
             raise TypeError(f"rng must be a random.Random, got {type(rng).__name__}")
         return rng
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
-    return random.Random(seed)
+    return random.Random(_check_seed(seed))  # int(): random.Random refuses NumPy ints
 
 
 def _activation_from_nonlin(nonlin: bool | None, activation: str) -> str:

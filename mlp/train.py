@@ -28,7 +28,7 @@ import numpy as np
 from autograd import Value, no_grad
 from autograd.tensor import Tensor
 from mlp.base import BaseMLP
-from mlp.datasets import train_test_split
+from mlp.datasets import _check_seed, train_test_split
 from mlp.losses import Loss, get_loss, mean
 from mlp.optim import LRSchedule, Optimizer, get_optimizer
 
@@ -290,6 +290,14 @@ def fit(
         raise TypeError(f"fit trains an MLP, got {type(model).__name__}")
     loss_fn = get_loss(loss)
     epochs = _positive_int(epochs, "epochs")
+    seed = _check_seed(seed)
+    if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real):
+        raise TypeError(f"min_delta must be a number, got {type(min_delta).__name__}")
+    if not math.isfinite(min_delta) or min_delta < 0:
+        raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+    if on_epoch_end is not None and not callable(on_epoch_end):
+        raise TypeError(f"on_epoch_end must be a function (epoch, history) -> None or None, "
+                        f"got {type(on_epoch_end).__name__}")
     if validation_data is not None and validation_split:
         raise ValueError("give validation_split or validation_data, not both")
     if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \

@@ -88,6 +88,18 @@ def test_the_same_seed_gives_both_engines_the_same_weights(
     assert np.array_equal(layer.get_weights()[0], twin.get_weights()[0])
 
 
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_numpy_integer_seeds_work_like_python_ints(engine: str) -> None:
+    model = MLP(4, [3], seed=np.int64(3), engine=engine)
+    assert _same_weights(model, MLP(4, [3], seed=3, engine=engine))
+    assert model.seed == 3 and type(model.seed) is int  # JSON-ready, like a Python int
+    layer_type = TensorLayer if engine == "tensor" else Layer
+    assert np.array_equal(layer_type(2, 3, seed=np.uint8(5)).get_weights()[0],
+                          layer_type(2, 3, seed=5).get_weights()[0])
+    with pytest.raises(TypeError, match="seed must be an int or None, got float64"):
+        MLP(4, [3], seed=np.float64(3.0), engine=engine)
+
+
 def test_the_tensor_model_has_the_value_models_surface() -> None:
     model = MLP(4, [8, 3], activation="tanh", output="softmax", seed=1, engine="tensor")
     assert isinstance(model, BaseMLP) and not isinstance(model, MLP)

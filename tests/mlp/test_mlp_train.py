@@ -158,6 +158,47 @@ def test_fit_arguments_are_checked(kwargs: dict, error: type, message: str) -> N
         fit(model, X, y, epochs=kwargs.pop("epochs", 1), progress=False, **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"seed": 1.5}, TypeError, "seed must be an int or None, got float"),
+        ({"seed": "0"}, TypeError, "seed must be an int or None, got str"),
+        ({"min_delta": -0.1}, ValueError, "min_delta must be a finite number >= 0, got -0.1"),
+        ({"min_delta": float("nan")}, ValueError, "min_delta must be a finite number"),
+        ({"min_delta": "0.1"}, TypeError, "min_delta must be a number, got str"),
+        ({"on_epoch_end": 3}, TypeError, "on_epoch_end must be a function"),
+    ],
+)
+def test_fit_refuses_bad_arguments_before_any_epoch(kwargs: dict, error: type,
+                                                    message: str) -> None:
+    X, y = _blobs(12)
+    model = MLP(2, [3, 3], seed=0)
+    before = model.get_weights()
+    with pytest.raises(error, match=message):
+        fit(model, X, y, epochs=2, early_stopping=1, progress=False, **kwargs)
+    assert all(np.array_equal(a, b) for pair, old in zip(model.get_weights(), before)
+               for a, b in zip(pair, old))
+
+
+def test_numpy_integer_seeds_train_like_python_ints() -> None:
+    X, y = _blobs(30)
+    runs = []
+    for seed in (4, np.int64(4)):
+        model = MLP(2, [4, 3], seed=seed)
+        runs.append(fit(model, X, y, epochs=3, batch_size=8, seed=seed, validation_split=0.2,
+                        progress=False).as_dict())
+    assert runs[0] == runs[1]
+
+
+def test_evaluate_checks_its_batch_size() -> None:
+    X, y = _blobs(12)
+    model = MLP(2, [3, 3], seed=0)
+    for bad in (0, -1, 2.0, True):
+        with pytest.raises(ValueError, match=f"batch_size must be an int >= 1, got {bad!r}"):
+            evaluate(model, X, y, batch_size=bad)  # type: ignore[arg-type]
+    assert evaluate(model, X, y, batch_size=5) == pytest.approx(evaluate(model, X, y))
+
+
 def test_fit_data_is_checked() -> None:
     X, y = _blobs(12)
     model = MLP(2, [3, 3], seed=0)
