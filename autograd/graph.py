@@ -99,12 +99,11 @@ def _interior_and_leaves(root: Any) -> tuple[list[Any], dict[Any, Any]]:
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent.parents:
-                if parent not in visited:
-                    mark(parent)
+            if parent not in visited:  # most edges end here: one set lookup
+                mark(parent)
+                if parent.parents:
                     push((parent, iter(parent.parents)))
                     break
-            elif parent not in leaves:
                 leaves[parent] = parent.grad
         else:
             pop()
