@@ -142,11 +142,26 @@ def _as_row(x: object, n_inputs: int, owner: str) -> tuple[Value, ...]:
         if isinstance(v, Value):
             row.append(v)
         elif isinstance(v, numbers.Real):
-            row.append(Value(v))
+            leaf = Value(v)
+            if not math.isfinite(leaf.data):
+                raise ValueError(f"{owner} input {i} is {leaf.data}: inputs must be finite "
+                                 f"numbers (no NaN or infinity)")
+            row.append(leaf)
         else:
             raise TypeError(f"{owner} input {i} must be a number or Value, got "
                             f"{type(v).__name__}: {v!r:.40}")
     return tuple(row)
+
+
+def _check_finite(data: np.ndarray, owner: str) -> None:
+    """Refuse numbers with NaN or infinity: predictions from them would mean nothing."""
+    if data.dtype.kind != "f":
+        return
+    finite = np.isfinite(data)
+    if not finite.all():
+        where = f" (sample {int(np.argmin(finite.all(axis=-1)))})" if data.ndim == 2 else ""
+        raise ValueError(f"{owner} input contains NaN or infinity{where}; inputs must be "
+                         f"finite numbers")
 
 
 def _check_values(values: Sequence[Value], count: int, owner: str) -> list[Value]:
@@ -405,6 +420,9 @@ class MLP(BaseMLP):
     nouts)`` behaves like micrograd's: ReLU hidden layers, linear outputs, and calling it
     on one sample gives a single Value when there is one output.
 
+    Inputs given as numbers or arrays must be finite (NaN or infinity is refused); Values
+    given as inputs are used as they are.
+
     `engine` chooses what computes it: "value" (this class: every weight a `Value`) or
     "tensor" (returns a `mlp.tensor_nn.TensorMLP`: a weight matrix per layer, the same
     initial weights and the same public methods; see `mlp.base`).
@@ -532,7 +550,9 @@ class MLP(BaseMLP):
                                  f"got an array of shape {X.shape}")
             if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_) or np.iscomplexobj(X):
                 raise TypeError(f"MLP expects a real-valued array, got dtype {X.dtype}")
-            return [tuple(map(Value, r)) for r in X.astype(np.float64).tolist()]
+            data = X.astype(np.float64)
+            _check_finite(data, "MLP")
+            return [tuple(map(Value, r)) for r in data.tolist()]
         if isinstance(X, (str, bytes, Value, numbers.Number)) or not hasattr(X, "__len__"):
             raise TypeError(f"MLP expects a batch (a list of samples or a 2-D array), got "
                             f"{type(X).__name__}")

@@ -41,6 +41,7 @@ from mlp.nn import (
     LayerWeights,
     _activation_from_nonlin,
     _check_count,
+    _check_finite,
     _check_name,
     _check_slope,
     _initial_weight,
@@ -71,6 +72,7 @@ def _as_input(x: Any, n_inputs: int, owner: str, *, batch_only: bool = False) ->
             raise TypeError(f"{owner} needs real numbers, got an array of dtype {array.dtype}"
                             + (" (Values? use the value engine, or their .data)"
                                if array.dtype.kind == "O" else ""))
+        _check_finite(array, owner)
         x = as_tensor(array, np.float64)
     shape = x.shape
     wanted = f"(n, {n_inputs})" if batch_only else f"({n_inputs},) or (n, {n_inputs})"
@@ -170,7 +172,8 @@ class TensorMLP(BaseMLP):
     The arguments are `mlp.nn.MLP`'s, with the same meaning and the same initial weights.
     Inputs are a sample of shape (n_inputs,) or a batch (n, n_inputs), as arrays, lists
     or Tensors (a Tensor input with ``requires_grad`` gets a gradient too); outputs are
-    Tensors of shape (n_outputs,) or (n, n_outputs).
+    Tensors of shape (n_outputs,) or (n, n_outputs).  Arrays and lists must be finite
+    (NaN or infinity is refused); Tensors are used as they are.
     """
 
     engine = "tensor"

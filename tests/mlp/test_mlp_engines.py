@@ -100,6 +100,23 @@ def test_numpy_integer_seeds_work_like_python_ints(engine: str) -> None:
         MLP(4, [3], seed=np.float64(3.0), engine=engine)
 
 
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_nan_or_infinite_inputs_are_refused_not_predicted(engine: str) -> None:
+    """fit refuses NaN; so do the predictions (they used to return class 0 for NaN)."""
+    model = MLP(4, [3], seed=0, engine=engine)
+    bad = np.array([[0.0, 1.0, 2.0, 3.0], [1.0, np.inf, 1.0, 1.0]])
+    for method in (model.predict, model.predict_proba, model.forward_batch, model.forward_array):
+        with pytest.raises(ValueError, match=r"NaN or infinity \(sample 1\)"):
+            method(bad)
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            method(np.full((2, 4), np.nan).tolist())
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            method(bad.astype(np.float32))
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        model([0.0, 0.0, -np.inf, 0.0])
+    assert model.predict(bad[:1]).shape == (1,)  # finite rows still work
+
+
 def test_the_tensor_model_has_the_value_models_surface() -> None:
     model = MLP(4, [8, 3], activation="tanh", output="softmax", seed=1, engine="tensor")
     assert isinstance(model, BaseMLP) and not isinstance(model, MLP)
