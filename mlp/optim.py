@@ -32,6 +32,9 @@ def _number(value: object, name: str, *, low: float = 0.0, high: float = math.in
     too_low = v <= low if low_open else v < low
     too_high = v >= high if high_open else v > high
     if not math.isfinite(v) or too_low or too_high:
+        if high == math.inf:
+            raise ValueError(f"{name} must be a finite number {'>' if low_open else '>='} "
+                             f"{low:g}, got {value!r}")
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
         raise ValueError(f"{name} must be in {lo}{low:g}, {high:g}{hi}, got {value!r}")
@@ -198,6 +201,7 @@ class StepLR(LRSchedule):
         super().__init__(optimizer)
 
     def factor(self, epoch: int) -> float:
+        """``gamma ** (epoch // step_size)``: 1 for the first `step_size` epochs, then gamma..."""
         return self.gamma ** (epoch // self.step_size)
 
 
@@ -206,18 +210,39 @@ class LinearLR(LRSchedule):
 
     micrograd's moons schedule ``lr = 1.0 - 0.9 * k / 100`` is
     ``LinearLR(SGD(params, lr=1.0), total_epochs=100, end_factor=0.1)``.
+
+    Unlike ``torch.optim.lr_scheduler.LinearLR``: the length has no default and is called
+    `total_epochs` (PyTorch's name `total_iters` is accepted as well), and the default
+    factors *decay* from 1.0 to 0.0, where PyTorch's *warm up* from 1/3 to 1.0.  For
+    PyTorch's schedule pass both factors: ``LinearLR(opt, total_iters=5,
+    start_factor=1/3, end_factor=1.0)``.  `start_factor` must be above 0 (optimizers
+    refuse lr = 0), `end_factor` at least 0.
     """
 
-    def __init__(self, optimizer: Optimizer, total_epochs: int, start_factor: float = 1.0,
-                 end_factor: float = 0.0) -> None:
+    def __init__(self, optimizer: Optimizer, total_epochs: int | None = None,
+                 start_factor: float = 1.0, end_factor: float = 0.0, *,
+                 total_iters: int | None = None) -> None:
+        name = "total_epochs"
+        if total_iters is not None:
+            if total_epochs is not None:
+                raise TypeError("give total_epochs or total_iters (PyTorch's name for it), "
+                                "not both")
+            total_epochs, name = total_iters, "total_iters"
+        if total_epochs is None:
+            raise TypeError("LinearLR needs total_epochs (or PyTorch's name, total_iters)")
         if isinstance(total_epochs, bool) or not isinstance(total_epochs, numbers.Integral) \
                 or total_epochs < 1:
-            raise ValueError(f"total_epochs must be an int >= 1, got {total_epochs!r}")
+            raise ValueError(f"{name} must be an int >= 1, got {total_epochs!r}")
         self.total_epochs = int(total_epochs)
         self.start_factor = _number(start_factor, "start_factor")
+        if self.start_factor == 0.0:
+            raise ValueError("start_factor must be above 0: it would start with lr = 0, "
+                             "which optimizers refuse")
         self.end_factor = _number(end_factor, "end_factor")
         super().__init__(optimizer)
 
     def factor(self, epoch: int) -> float:
+        """`start_factor` at epoch 0, moving linearly to `end_factor` at `total_epochs`
+        and staying there."""
         done = min(epoch, self.total_epochs) / self.total_epochs
         return self.start_factor + (self.end_factor - self.start_factor) * done

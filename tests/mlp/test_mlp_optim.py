@@ -111,6 +111,49 @@ def test_linear_schedule_is_micrograds() -> None:
     assert [start.lr_at(k) for k in range(5)] == pytest.approx([1.0, 1.25, 1.5, 1.75, 2.0])
 
 
+def test_linear_schedule_takes_pytorchs_total_iters() -> None:
+    torch = pytest.importorskip("torch")
+    ours = LinearLR(SGD(_params(0.0), lr=0.3), total_iters=5, start_factor=1 / 3,
+                    end_factor=1.0)
+    assert ours.total_epochs == 5
+    param = torch.zeros(1, requires_grad=True)
+    reference = torch.optim.SGD([param], lr=0.3)
+    theirs = torch.optim.lr_scheduler.LinearLR(reference, total_iters=5)  # PyTorch's defaults
+    for _ in range(8):
+        assert ours.optimizer.lr == pytest.approx(reference.param_groups[0]["lr"], rel=1e-12)
+        reference.step()
+        ours.step()
+        theirs.step()
+    assert "total_iters" in (LinearLR.__doc__ or "") and "1/3" in (LinearLR.__doc__ or "")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"start_factor": 0.0, "total_epochs": 3}, ValueError, "start_factor must be above 0"),
+        ({"start_factor": -0.5, "total_epochs": 3}, ValueError,
+         "start_factor must be a finite number >= 0, got -0.5"),
+        ({"end_factor": -0.1, "total_epochs": 3}, ValueError,
+         "end_factor must be a finite number >= 0, got -0.1"),
+        ({"end_factor": float("inf"), "total_epochs": 3}, ValueError, "end_factor must be"),
+        ({"total_epochs": 3, "total_iters": 3}, TypeError, "not both"),
+        ({}, TypeError, "needs total_epochs"),
+        ({"total_iters": 0}, ValueError, "total_iters must be an int >= 1, got 0"),
+    ],
+)
+def test_linear_schedule_arguments_are_checked(kwargs: dict, error: type,
+                                               message: str) -> None:
+    opt = SGD(_params(0.0), lr=0.5)
+    with pytest.raises(error, match=message):
+        LinearLR(opt, **kwargs)
+    assert opt.lr == 0.5
+
+
+def test_schedule_factors_are_documented() -> None:
+    for method in (StepLR.factor, LinearLR.factor):
+        assert method.__doc__ and "epoch" in method.__doc__
+
+
 def test_optimizer_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match="empty"):
         SGD([], lr=0.1)
