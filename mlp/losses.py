@@ -199,9 +199,18 @@ def l2_penalty(parameters: Iterable[Value] | Iterable[Tensor], strength: float
     """
     if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or strength < 0:
         raise ValueError(f"l2 strength must be a number >= 0, got {strength!r:.40}")
+    hint = "pass model.parameters() (or model.weights() to leave the biases out)"
+    if isinstance(parameters, (Value, Tensor)) or not isinstance(parameters, Iterable) \
+            or callable(getattr(parameters, "parameters", None)):
+        raise TypeError(f"l2_penalty takes a list of parameters, not a "
+                        f"{type(parameters).__name__}: {hint}")
     params = list(parameters)
     if not params:
         raise ValueError("l2_penalty of no parameters")
+    for i, p in enumerate(params):
+        if not isinstance(p, (Value, Tensor)):
+            raise TypeError(f"l2_penalty: parameter {i} is a {type(p).__name__}, not a Value "
+                            f"or Tensor: {hint}")
     if isinstance(params[0], Tensor):
         if not all(isinstance(p, Tensor) for p in params):
             raise TypeError("l2_penalty: parameters must be all Values or all Tensors")
@@ -236,6 +245,7 @@ class Loss:
     outputs: str  # "one", "multi" or "any"
 
     def __call__(self, outputs: Sequence[Value] | Tensor, target: object) -> Value | Tensor:
+        """`per_sample` of (`outputs`, `target`): one sample's loss, or a Tensor batch's mean."""
         return self.per_sample(outputs, target)
 
 

@@ -118,10 +118,19 @@ def _make_rng(seed: int | None, rng: random.Random | None) -> random.Random:
     return random.Random(_check_seed(seed))  # int(): random.Random refuses NumPy ints
 
 
-def _activation_from_nonlin(nonlin: bool | None, activation: str) -> str:
-    """micrograd's ``nonlin=True/False`` spelling of relu/linear."""
+def _activation_from_nonlin(nonlin: object, activation: object) -> object:
+    """micrograd's ``nonlin=True/False`` spelling of relu/linear, by keyword or in the place
+    of `activation` (``Neuron(3, False)``); the name is checked by the caller."""
+    if isinstance(activation, bool):
+        if nonlin is not None:
+            raise TypeError("nonlin given twice: in the place of activation and as nonlin=")
+        nonlin = activation
+    elif nonlin is not None and activation != "relu":
+        raise TypeError(f"give activation ({activation!r:.20}) or nonlin, not both")
     if nonlin is None:
         return activation
+    if not isinstance(nonlin, bool):
+        raise TypeError(f"nonlin must be True or False, got {type(nonlin).__name__}")
     return "relu" if nonlin else "linear"
 
 
@@ -179,7 +188,8 @@ def _check_values(values: Sequence[Value], count: int, owner: str) -> list[Value
 class Neuron:
     """``activation(w·x + b)`` with its own weights ``w`` and bias ``b`` (Values).
 
-    ``Neuron(nin)`` is a ReLU neuron; micrograd's ``Neuron(nin, nonlin=False)`` also works.
+    ``Neuron(nin)`` is a ReLU neuron; micrograd's ``Neuron(nin, nonlin=False)`` (or
+    ``Neuron(nin, False)``) is a linear one.
     `fused` chooses how the weighted sum is built: one ``linear`` node (True) or a chain of
     ``mul`` and ``add`` nodes (False, for teaching).  `name` prefixes the labels.
     """
@@ -190,7 +200,7 @@ class Neuron:
     def __init__(
         self,
         nin: int,
-        activation: str = "relu",
+        activation: str | bool = "relu",
         *,
         init: str = "auto",
         fan_out: int = 1,
@@ -281,16 +291,17 @@ class Neuron:
 class Layer:
     """`nout` neurons that all read the same `nin` inputs.
 
-    ``Layer(nin, nout)`` is a ReLU layer (micrograd's ``Layer(nin, nout, nonlin=False)``
-    also works).  Calling it on one sample returns a list of Values (a single Value when
-    ``nout == 1``, as in micrograd); `forward` always returns a list.
+    ``Layer(nin, nout)`` is a ReLU layer (micrograd's ``Layer(nin, nout, nonlin=False)``,
+    or ``Layer(nin, nout, False)``, is a linear one).  Calling it on one sample returns a
+    list of Values (a single Value when ``nout == 1``, as in micrograd); `forward` always
+    returns a list.
     """
 
     def __init__(
         self,
         nin: int,
         nout: int,
-        activation: str = "relu",
+        activation: str | bool = "relu",
         *,
         init: str = "auto",
         seed: int | None = None,

@@ -94,7 +94,7 @@ class TensorLayer:
         self,
         nin: int,
         nout: int,
-        activation: str = "relu",
+        activation: str | bool = "relu",
         *,
         init: str = "auto",
         seed: int | None = None,

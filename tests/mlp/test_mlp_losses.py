@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Value, gradcheck
+from mlp import MLP
 from mlp.losses import (
     LOSSES,
     binary_cross_entropy,
@@ -106,6 +107,25 @@ def test_l2_penalty_value_and_gradient() -> None:
         l2_penalty(params, -1.0)
     with pytest.raises(ValueError, match="no parameters"):
         l2_penalty([], 0.1)
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_l2_penalty_of_a_model_says_to_pass_its_parameters(engine: str) -> None:
+    model = MLP(2, [3, 1], seed=0, engine=engine)
+    for wrong in (model, model.layers[0], model.parameters()[0], 0.5):
+        with pytest.raises(TypeError, match=r"pass model\.parameters\(\)"):
+            l2_penalty(wrong, 0.1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"parameter 0 is a (Layer|TensorLayer).*model\.weights"):
+        l2_penalty(list(model), 0.1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="parameter 1 is a float"):
+        l2_penalty([model.parameters()[0], 2.0], 0.1)  # type: ignore[list-item]
+    expected = 0.05 * sum(float((w * w).sum()) for w, _ in model.get_weights())
+    assert float(l2_penalty(model.weights(), 0.1).data) == pytest.approx(expected, rel=1e-12)
+
+
+def test_loss_objects_are_documented_callables() -> None:
+    assert LOSSES["mse"].__call__.__doc__
+    assert LOSSES["hinge"](Value(0.5), 1).data == 0.5
 
 
 def test_mean_and_registry() -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, gradcheck, topological_order
-from mlp import MLP, Layer, ModelFormatError, Neuron
+from mlp import MLP, Layer, ModelFormatError, Neuron, TensorLayer
 from mlp.losses import LOSSES, mean
 
 # -- construction ----------------------------------------------------------------------------
@@ -93,6 +93,16 @@ def test_micrograd_style_use_keeps_working() -> None:
     model.zero_grad()
     assert all(p.grad == 0.0 for p in model.parameters())
     assert Neuron(3, nonlin=False).activation == "linear"
+    assert Neuron(3, False).activation == "linear"  # micrograd's Neuron(nin, nonlin)
+    assert Neuron(3, True).activation == "relu"
+    assert Layer(2, 3, False).activation == "linear"
+    assert TensorLayer(2, 3, False).activation == "linear"
+    with pytest.raises(TypeError, match="nonlin given twice"):
+        Neuron(3, False, nonlin=False)
+    with pytest.raises(TypeError, match=r"activation .* or nonlin, not both"):
+        Layer(2, 3, "tanh", nonlin=True)
+    with pytest.raises(TypeError, match="nonlin must be True or False, got int"):
+        Neuron(3, nonlin=0)  # type: ignore[arg-type]
     assert Layer(2, 3, nonlin=False).activation == "linear"
     assert isinstance(Layer(2, 1)([1.0, 2.0]), Value)
     assert len(Layer(2, 3)([1.0, 2.0])) == 3
