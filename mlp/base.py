@@ -184,14 +184,14 @@ class BaseMLP:
         """A model whose sizes and parameters come from per-layer (W, b) arrays.
 
         `engine` (default: this class's) chooses the model's engine; `options` go to the
-        constructor (``fused=``).
+        constructor (``fused=``).  Its ``seed`` is None: no seed made these weights.
         """
         from mlp.io import layer_sizes_of
 
         target = cls if engine is None or check_engine(engine) == cls.engine \
             else model_class(engine)
         nin, sizes = layer_sizes_of(weights)
-        model = target(nin, sizes, activation, output, negative_slope=negative_slope, seed=0,
+        model = target(nin, sizes, activation, output, negative_slope=negative_slope,
                        **options)
         model.set_weights(weights)
         return model
@@ -218,9 +218,11 @@ class BaseMLP:
 
     @classmethod
     def load(cls, path: str | PathLike[str], engine: str | None = None) -> BaseMLP:
-        """A model read from a file written by `save`; raises `ModelFormatError` if bad.
+        """A new model read from a file written by `save`: ``model = MLP.load(path)``.
 
-        `engine` ("value" or "tensor") chooses the engine; None: the one the file records.
+        A class method: called on a model it returns the new one and leaves that model as
+        it was.  `engine` ("value" or "tensor") chooses the engine; None: the one the file
+        records.  Raises `ModelFormatError` if the file is bad.
         """
         from mlp.io import load_model
 

@@ -88,7 +88,12 @@ def atomic_write_bytes(path: str | PathLike[str], data: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(target))
     temp = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
     # os.open with 0o666 lets the umask decide the permissions, as a plain open() would.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:  # name the file asked for, not the hidden temporary one
+        problem = f"the directory {directory} does not exist" if not os.path.isdir(directory) \
+            else f"cannot create a file in {directory} ({exc.strerror})"
+        raise type(exc)(exc.errno, f"cannot write {target}: {problem}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

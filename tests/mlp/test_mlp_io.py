@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlp import MLP, ModelFormatError, load_model
+from mlp import MLP, BaseMLP, ModelFormatError, load_model
 from mlp.io import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -253,16 +253,58 @@ def test_atomic_write_replaces_and_keeps_normal_permissions(tmp_path: Path) -> N
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-def test_loading_returns_a_new_model_and_leaves_others_alone(tmp_path: Path) -> None:
-    path = tmp_path / "bad.json"
+def test_loading_returns_a_new_model_and_leaves_others_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`load` is a class method: it builds a model only from a file that checks out, and
+    called on a model it returns a new one (``model = MLP.load(path)``)."""
+    built: list[BaseMLP] = []
+    original = BaseMLP.from_weights.__func__  # type: ignore[attr-defined]
+
+    def spy(cls: type[BaseMLP], *args: Any, **kwargs: Any) -> BaseMLP:
+        model = original(cls, *args, **kwargs)
+        built.append(model)
+        return model
+
+    monkeypatch.setattr(BaseMLP, "from_weights", classmethod(spy))
+    bad, good = tmp_path / "bad.json", tmp_path / "good.json"
     document = _good_document()
+    good.write_text(json.dumps(document), encoding="utf-8")
     document["layers"][1]["weight"] = [[1.0, 2.0, 3.0]]  # one row short
-    path.write_text(json.dumps(document), encoding="utf-8")
+    bad.write_text(json.dumps(document), encoding="utf-8")
     model = MLP(2, [3, 2], output="softmax", seed=5)
-    before = [p.data for p in model.parameters()]
-    with pytest.raises(ModelFormatError):
-        model.load(path)
-    assert [p.data for p in model.parameters()] == before
+    before = model.get_weights()
+    with pytest.raises(ModelFormatError, match="layer 1"):
+        model.load(bad)
+    assert built == []  # no model was built from the bad file, not even in part
+    loaded = model.load(good)
+    assert built == [loaded] and loaded is not model
+    assert all(np.array_equal(a, b) for pair, old in zip(model.get_weights(), before)
+               for a, b in zip(pair, old))
+    assert not np.array_equal(loaded.get_weights()[0][0], before[0][0])
+    assert "model = MLP.load(path)" in (MLP.load.__doc__ or "")
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_models_built_from_weights_have_no_seed(tmp_path: Path, engine: str) -> None:
+    model = MLP(2, [3, 2], seed=7, engine=engine)
+    assert model.seed == 7
+    assert MLP.from_weights(model.get_weights(), engine=engine).seed is None
+    model.save(tmp_path / "m.json")
+    loaded = MLP.load(tmp_path / "m.json")
+    assert loaded.engine == engine and loaded.seed is None  # the file records no seed
+    assert model.to_engine("value").seed == 7  # a copy keeps its model's seed
+
+
+def test_writing_into_a_missing_directory_names_the_target(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "m.json"
+    for write in (lambda: atomic_write_text(target, "{}"), lambda: MLP(2, [2]).save(target)):
+        with pytest.raises(FileNotFoundError) as error:
+            write()
+        message = str(error.value)
+        assert f"cannot write {target}" in message
+        assert f"the directory {target.parent} does not exist" in message
+        assert ".tmp" not in message
+    assert os.listdir(tmp_path) == []
 
 
 def test_state_dict_layout_without_torch() -> None:
@@ -276,8 +318,10 @@ def test_state_dict_layout_without_torch() -> None:
     other.load_state_dict({k: v.tolist() for k, v in state.items()})  # plain lists work
     assert [p.data for p in other.parameters()] == [p.data for p in model.parameters()]
     # indices only need to be in order (a Dropout between layers shifts them)
+    other = MLP(3, [4, 2], seed=9)
     other.load_state_dict({"0.weight": state["0.weight"], "0.bias": state["0.bias"],
                            "3.weight": state["2.weight"], "3.bias": state["2.bias"]})
+    assert [p.data for p in other.parameters()] == [p.data for p in model.parameters()]
 
 
 @pytest.mark.parametrize(
