@@ -17,29 +17,204 @@ argument checks, shapes, prediction from probabilities, files, PyTorch interop, 
 
 from __future__ import annotations
 
+import math
+import numbers
+import random
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
+
+from mlp.datasets import _check_seed
 
 if TYPE_CHECKING:
     from os import PathLike
 
-    from mlp.nn import LayerWeights
-
-__all__ = ["ENGINES", "BaseMLP", "check_engine", "check_architecture", "model_class"]
+__all__ = [
+    "ENGINES", "BaseMLP", "BaseLayer", "LayerSpec", "check_engine", "check_architecture",
+    "check_layer", "model_class", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
+    "LayerWeights",
+]
 
 #: the engines a model can compute with (the first is the default)
 ENGINES: tuple[str, ...] = ("value", "tensor")
+#: activations a neuron (hidden layer) can use
+HIDDEN_ACTIVATIONS: tuple[str, ...] = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
+#: what a model applies to its last layer's weighted sums
+OUTPUT_ACTIVATIONS: tuple[str, ...] = ("linear", "sigmoid", "softmax")
+#: weight initialization schemes (biases always start at 0)
+INITIALIZERS: tuple[str, ...] = (
+    "auto", "he", "he_uniform", "xavier", "xavier_uniform", "glorot", "glorot_uniform",
+    "uniform",
+)
+
+#: one layer's weights in PyTorch's layout: W of shape (n_outputs, n_inputs), b of (n_outputs,)
+LayerWeights = tuple[np.ndarray, np.ndarray]
 
 
-def check_engine(engine: object) -> str:
-    """`engine` if it names an engine ("value" or "tensor"); else a TypeError/ValueError."""
-    if not isinstance(engine, str):
-        raise TypeError(f"engine must be a name (str), got {type(engine).__name__}")
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
-    return engine
+# -- argument checks both engines share ---------------------------------------------------
+
+
+def _check_name(value: object, allowed: tuple[str, ...], what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a name (str), got {type(value).__name__}")
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
+    return value
+
+
+def _check_count(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{what} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{what} must be at least 1, got {value}")
+    return int(value)
+
+
+def _check_slope(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"negative_slope must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"negative_slope must be finite, got {value}")
+    return float(value)
+
+
+def _check_finite(data: np.ndarray, owner: str) -> None:
+    """Refuse numbers with NaN or infinity: predictions from them would mean nothing."""
+    if data.dtype.kind != "f":
+        return
+    finite = np.isfinite(data)
+    if not finite.all():
+        where = f" (sample {int(np.argmin(finite.all(axis=-1)))})" if data.ndim == 2 else ""
+        raise ValueError(f"{owner} input contains NaN or infinity{where}; inputs must be "
+                         f"finite numbers")
+
+
+def _activation_from_nonlin(nonlin: object, activation: object) -> object:
+    """micrograd's ``nonlin=True/False`` spelling of relu/linear, by keyword or in the place
+    of `activation` (``Neuron(3, False)``); the name is checked by the caller."""
+    if isinstance(activation, bool):
+        if nonlin is not None:
+            raise TypeError("nonlin given twice: in the place of activation and as nonlin=")
+        nonlin = activation
+    elif nonlin is not None and activation != "relu":
+        raise TypeError(f"give activation ({activation!r:.20}) or nonlin, not both")
+    if nonlin is None:
+        return activation
+    if not isinstance(nonlin, bool):
+        raise TypeError(f"nonlin must be True or False, got {type(nonlin).__name__}")
+    return "relu" if nonlin else "linear"
+
+
+def _resolve_init(init: object, activation: str) -> str:
+    """The scheme `init` names for `activation`: "auto" becomes he or xavier, glorot xavier."""
+    init = _check_name(init, INITIALIZERS, "init")
+    if init == "auto":
+        return "he" if activation in ("relu", "leaky_relu") else "xavier"
+    return {"glorot": "xavier", "glorot_uniform": "xavier_uniform"}.get(init, init)
+
+
+def _initial_weight(rng: random.Random, init: str, fan_in: int, fan_out: int) -> float:
+    """One weight drawn by scheme `init` (already resolved, see `_resolve_init`)."""
+    if init == "he":  # Kaiming normal: keeps the variance through ReLU layers
+        return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
+    if init == "he_uniform":
+        limit = math.sqrt(6.0 / fan_in)
+    elif init == "xavier":  # Glorot normal: keeps the variance through tanh/sigmoid layers
+        return rng.gauss(0.0, math.sqrt(2.0 / (fan_in + fan_out)))
+    elif init == "xavier_uniform":
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+    else:  # "uniform": micrograd's U(-1, 1)
+        limit = 1.0
+    return rng.uniform(-limit, limit)
+
+
+def _make_rng(seed: object, rng: object) -> random.Random:
+    if rng is not None:
+        if seed is not None:
+            raise ValueError("pass either seed or rng, not both")
+        if not isinstance(rng, random.Random):
+            raise TypeError(f"rng must be a random.Random, got {type(rng).__name__}")
+        return rng
+    return random.Random(_check_seed(seed))  # int(): random.Random refuses NumPy ints
+
+
+class LayerSpec(NamedTuple):
+    """A layer's (or neuron's) constructor arguments, checked (see `check_layer`)."""
+
+    nin: int
+    nout: int
+    activation: str
+    #: the weight scheme, resolved: he, he_uniform, xavier, xavier_uniform or uniform
+    init: str
+    #: the random stream the initial weights are drawn from
+    rng: random.Random
+    negative_slope: float
+
+
+def check_layer(nin: object, nout: object, activation: object, *, init: object,
+                seed: object, rng: object, negative_slope: object, nonlin: object,
+                nout_name: str = "nout") -> LayerSpec:
+    """The arguments of every engine's layer (and of a `mlp.nn.Neuron`, whose `nout` is
+    its ``fan_out``), checked; a TypeError/ValueError names the bad one."""
+    nin = _check_count(nin, "nin")
+    nout = _check_count(nout, nout_name)
+    activation = _check_name(_activation_from_nonlin(nonlin, activation),
+                             HIDDEN_ACTIVATIONS, "activation")
+    scheme = _resolve_init(init, activation)
+    return LayerSpec(nin, nout, activation, scheme, _make_rng(seed, rng),
+                     _check_slope(negative_slope))
+
+
+class BaseLayer:
+    """What both engines' layers share: the constructor and its checks, ``name``,
+    ``activation`` and the display.  A subclass makes its parameters in `_make`.
+
+    ``Layer(nin, nout)`` is a ReLU layer; micrograd's ``nonlin=False`` (or ``False`` in the
+    place of `activation`) a linear one.  The weights are drawn by `init` from `rng` (or
+    a new generator seeded with `seed`); `name` prefixes the parameters' labels.
+    """
+
+    name: str
+    activation: str
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str | bool = "relu",
+        *,
+        init: str = "auto",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        fused: bool = True,
+        negative_slope: float = 0.01,
+        name: str = "L0",
+        nonlin: bool | None = None,
+    ) -> None:
+        spec = check_layer(nin, nout, activation, init=init, seed=seed, rng=rng,
+                           negative_slope=negative_slope, nonlin=nonlin)
+        self.name = str(name)
+        self.activation = spec.activation
+        self._make(spec, bool(fused))
+
+    def _make(self, spec: LayerSpec, fused: bool) -> None:
+        """Create the parameters from the checked arguments (each engine its own way)."""
+        raise NotImplementedError
+
+    @property
+    def n_inputs(self) -> int:
+        """How many inputs each neuron takes."""
+        raise NotImplementedError
+
+    @property
+    def n_outputs(self) -> int:
+        """How many neurons (outputs) the layer has."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.name}: {self.n_inputs} -> {self.n_outputs}, "
+                f"{self.activation}, {self.n_outputs * (self.n_inputs + 1)} parameters)")
 
 
 def model_class(engine: str) -> type[BaseMLP]:
@@ -53,18 +228,19 @@ def model_class(engine: str) -> type[BaseMLP]:
     return MLP
 
 
+def check_engine(engine: object) -> str:
+    """`engine` if it names an engine ("value" or "tensor"); else a TypeError/ValueError."""
+    if not isinstance(engine, str):
+        raise TypeError(f"engine must be a name (str), got {type(engine).__name__}")
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    return engine
+
+
 def check_architecture(nin: object, nouts: object, activation: object, output: object,
                        init: object) -> tuple[int, list[int], str, str, str]:
     """The constructor arguments every engine takes, checked: (nin, sizes, activation,
     output, init).  Raises TypeError/ValueError naming the bad argument."""
-    from mlp.nn import (
-        HIDDEN_ACTIVATIONS,
-        INITIALIZERS,
-        OUTPUT_ACTIVATIONS,
-        _check_count,
-        _check_name,
-    )
-
     nin = _check_count(nin, "nin")
     if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Iterable):
         raise TypeError(f"nouts must be a list of layer sizes, got {type(nouts).__name__}")
@@ -83,15 +259,15 @@ def check_architecture(nin: object, nouts: object, activation: object, output: o
 class BaseMLP:
     """The engine-independent part of a multi-layer perceptron.
 
-    A subclass sets ``engine`` and ``layers`` (each with ``name``, ``activation``,
-    ``n_inputs``, ``n_outputs`` and ``get_weights()``), and the attributes
-    ``activation``, ``output``, ``init``, ``seed``, ``negative_slope`` and ``metadata``;
-    it implements the engine's own ``parameters``, ``zero_grad``, forward passes,
-    ``predict_proba`` and ``set_weights``.
+    A subclass sets ``engine`` and ``layer_type`` (a `BaseLayer`: ``parameters()``,
+    ``zero_grad()``, ``get_weights()``, ``get_gradients()``, ``_write_weights(W, b)`` and
+    ``fused``), and implements the engine's forward passes and ``_probabilities``.
     """
 
     #: which engine computes the model: "value" or "tensor"
     engine: ClassVar[str]
+    #: the engine's layer class
+    layer_type: ClassVar[type[BaseLayer]]
 
     layers: list[Any]
     activation: str
@@ -102,16 +278,28 @@ class BaseMLP:
     #: free-form JSON-serializable information saved with the model (class names, ...)
     metadata: dict[str, Any]
 
-    def _build(self, layer_type: type, nin: object, nouts: object, activation: object,
-               output: object, *, init: object, seed: int | None, fused: bool,
-               negative_slope: float) -> None:
-        """Check the constructor's arguments and make the layers (both engines' __init__).
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output: str = "linear",
+        *,
+        init: str = "auto",
+        seed: int | None = None,
+        fused: bool = True,
+        negative_slope: float = 0.01,
+        engine: str | None = None,
+    ) -> None:
+        """Check the arguments and make the layers (see `mlp.nn.MLP` for their meaning).
 
         One random stream feeds the layers in order, so a value-engine ``Layer`` and a
-        tensor-engine ``TensorLayer`` draw the same initial weights.
+        tensor-engine ``TensorLayer`` draw the same initial weights.  `engine` is read by
+        ``MLP(..., engine=...)``, which picks the class; here it may only name this one's.
         """
-        from mlp.nn import _make_rng, _resolve_init
-
+        if engine is not None and check_engine(engine) != self.engine:
+            raise ValueError(f"a {type(self).__name__} computes with the {self.engine} "
+                             f"engine, not {engine!r}; use MLP(..., engine={engine!r})")
         nin, sizes, activation, output, self.init = check_architecture(
             nin, nouts, activation, output, init)
         rng = _make_rng(seed, None)
@@ -121,9 +309,10 @@ class BaseMLP:
         self.metadata = {}
         dims = [nin, *sizes]
         self.layers = [
-            layer_type(dims[k], dims[k + 1], activation if k < len(sizes) - 1 else "linear",
-                       init=_resolve_init(init, activation), rng=rng, fused=fused,
-                       negative_slope=negative_slope, name=f"L{k}")
+            self.layer_type(dims[k], dims[k + 1],
+                            activation if k < len(sizes) - 1 else "linear",
+                            init=_resolve_init(init, activation), rng=rng, fused=fused,
+                            negative_slope=negative_slope, name=f"L{k}")
             for k in range(len(sizes))
         ]
         self.negative_slope = self.layers[0].negative_slope
@@ -150,11 +339,51 @@ class BaseMLP:
         """The total number of weights and biases."""
         return sum(layer.n_outputs * (layer.n_inputs + 1) for layer in self.layers)
 
+    @property
+    def fused(self) -> bool:
+        """Whether each weighted sum is one ``linear`` node (False: built op by op)."""
+        return self.layers[0].fused
+
+    @fused.setter
+    def fused(self, value: bool) -> None:
+        for layer in self.layers:
+            layer.fused = bool(value)
+
+    # -- parameters ---------------------------------------------------------------------
+
+    def parameters(self) -> list[Any]:
+        """All weights and biases, layer by layer: Values (value engine: ``w0..wn, b`` per
+        neuron) or Tensors (tensor engine: ``W, b`` per layer)."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def named_parameters(self) -> dict[str, Any]:
+        """``{label: parameter}``: ``"L0.N3.w1"`` (layer 0, neuron 3, input 1) on the value
+        engine, ``"L0.W"`` and ``"L0.b"`` on the tensor engine."""
+        return {p.label: p for p in self.parameters()}
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0."""
+        for layer in self.layers:
+            layer.zero_grad()
+
     # -- predictions ----------------------------------------------------------------------
 
-    def predict_proba(self, X: Any) -> np.ndarray:  # noqa: N803 - one sample per row
-        """Class probabilities for a batch, shape (n, n_classes) (see the subclasses)."""
+    def _probabilities(self, X: Any) -> np.ndarray:  # noqa: N803 - one sample per row
+        """The engine's outputs read as probabilities, shape (n, n_outputs)."""
         raise NotImplementedError
+
+    def predict_proba(self, X: Any) -> np.ndarray:  # noqa: N803
+        """Class probabilities for a batch, shape (n, n_classes).
+
+        Softmax outputs (or several linear logits, read through softmax) give one column
+        per class, summing to 1.  One sigmoid output (or one linear logit, read through
+        sigmoid) gives two columns, ``[1 - p, p]``.  Several sigmoid outputs give one
+        independent probability per column.
+        """
+        probs = self._probabilities(X)
+        if self.n_outputs == 1:
+            probs = np.hstack([1.0 - probs, probs])
+        return probs
 
     def predict(self, X: Any) -> np.ndarray:  # noqa: N803
         """Predicted class indices for a batch (argmax; p > 0.5 for one output)."""
@@ -167,8 +396,22 @@ class BaseMLP:
         return [layer.get_weights() for layer in self.layers]
 
     def set_weights(self, weights: Sequence[LayerWeights]) -> None:
-        """Copy per-layer (W, b) arrays into the model's parameters (see the subclasses)."""
-        raise NotImplementedError
+        """Copy per-layer (W, b) arrays into the model's parameters (in place: optimizers
+        keep them).
+
+        Everything is checked (count, shapes, finite real numbers) before anything is
+        written, so a bad argument leaves the model unchanged.  Gradients are reset to 0.
+        """
+        from mlp.io import validate_weights
+
+        checked = validate_weights(weights, self.n_inputs, self.layer_sizes)
+        for layer, (weight, bias) in zip(self.layers, checked):
+            layer._write_weights(weight, bias)
+
+    def get_gradients(self) -> list[LayerWeights]:
+        """Per layer (dW, db): the parameters' ``grad`` as new float64 arrays laid out like
+        `get_weights` (and like PyTorch's ``.grad`` of its Linear layers)."""
+        return [layer.get_gradients() for layer in self.layers]
 
     @classmethod
     def from_weights(

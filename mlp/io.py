@@ -46,8 +46,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlp.base import ENGINES, BaseMLP, check_engine, model_class
-from mlp.nn import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, LayerWeights
+from mlp.base import (
+    ENGINES,
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    BaseMLP,
+    LayerWeights,
+    check_engine,
+    model_class,
+)
 
 if TYPE_CHECKING:
     from os import PathLike

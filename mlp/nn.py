@@ -17,6 +17,7 @@ neuron or per layer.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import random
@@ -28,53 +29,28 @@ import numpy as np
 from autograd import OPS, Value, apply, no_grad
 from autograd.functional import softmax
 from autograd.ops import Op
-from mlp.base import BaseMLP, check_engine, model_class
-from mlp.datasets import _check_seed
+from mlp.base import (
+    HIDDEN_ACTIVATIONS,
+    INITIALIZERS,
+    OUTPUT_ACTIVATIONS,
+    BaseLayer,
+    BaseMLP,
+    LayerSpec,
+    LayerWeights,
+    _check_finite,
+    _initial_weight,
+    check_engine,
+    check_layer,
+    model_class,
+)
 
 __all__ = [
     "Neuron", "Layer", "MLP", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
     "LayerWeights",
 ]
 
-#: activations a neuron (hidden layer) can use
-HIDDEN_ACTIVATIONS: tuple[str, ...] = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
-#: what a model applies to its last layer's weighted sums
-OUTPUT_ACTIVATIONS: tuple[str, ...] = ("linear", "sigmoid", "softmax")
-#: weight initialization schemes (biases always start at 0)
-INITIALIZERS: tuple[str, ...] = (
-    "auto", "he", "he_uniform", "xavier", "xavier_uniform", "glorot", "glorot_uniform",
-    "uniform",
-)
-
-#: one layer's weights in PyTorch's layout: W of shape (n_outputs, n_inputs), b of (n_outputs,)
-LayerWeights = tuple[np.ndarray, np.ndarray]
-
 _LINEAR, _MUL, _ADD = OPS["linear"], OPS["mul"], OPS["add"]
 _SIGMOID = OPS["sigmoid"]
-
-
-def _check_name(value: object, allowed: tuple[str, ...], what: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be a name (str), got {type(value).__name__}")
-    if value not in allowed:
-        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
-    return value
-
-
-def _check_count(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{what} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{what} must be at least 1, got {value}")
-    return int(value)
-
-
-def _check_slope(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"negative_slope must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"negative_slope must be finite, got {value}")
-    return float(value)
 
 
 def _activation_op(activation: str, negative_slope: float) -> tuple[Op | None, tuple[float, ...]]:
@@ -84,54 +60,6 @@ def _activation_op(activation: str, negative_slope: float) -> tuple[Op | None, t
     if activation == "leaky_relu":
         return OPS["leaky_relu"], (negative_slope,)
     return OPS[activation], ()
-
-
-def _resolve_init(init: str, activation: str) -> str:
-    init = _check_name(init, INITIALIZERS, "init")
-    if init == "auto":
-        return "he" if activation in ("relu", "leaky_relu") else "xavier"
-    return {"glorot": "xavier", "glorot_uniform": "xavier_uniform"}.get(init, init)
-
-
-def _initial_weight(rng: random.Random, init: str, fan_in: int, fan_out: int) -> float:
-    """One weight drawn by scheme `init` (already resolved, see `_resolve_init`)."""
-    if init == "he":  # Kaiming normal: keeps the variance through ReLU layers
-        return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
-    if init == "he_uniform":
-        limit = math.sqrt(6.0 / fan_in)
-    elif init == "xavier":  # Glorot normal: keeps the variance through tanh/sigmoid layers
-        return rng.gauss(0.0, math.sqrt(2.0 / (fan_in + fan_out)))
-    elif init == "xavier_uniform":
-        limit = math.sqrt(6.0 / (fan_in + fan_out))
-    else:  # "uniform": micrograd's U(-1, 1)
-        limit = 1.0
-    return rng.uniform(-limit, limit)
-
-
-def _make_rng(seed: int | None, rng: random.Random | None) -> random.Random:
-    if rng is not None:
-        if seed is not None:
-            raise ValueError("pass either seed or rng, not both")
-        if not isinstance(rng, random.Random):
-            raise TypeError(f"rng must be a random.Random, got {type(rng).__name__}")
-        return rng
-    return random.Random(_check_seed(seed))  # int(): random.Random refuses NumPy ints
-
-
-def _activation_from_nonlin(nonlin: object, activation: object) -> object:
-    """micrograd's ``nonlin=True/False`` spelling of relu/linear, by keyword or in the place
-    of `activation` (``Neuron(3, False)``); the name is checked by the caller."""
-    if isinstance(activation, bool):
-        if nonlin is not None:
-            raise TypeError("nonlin given twice: in the place of activation and as nonlin=")
-        nonlin = activation
-    elif nonlin is not None and activation != "relu":
-        raise TypeError(f"give activation ({activation!r:.20}) or nonlin, not both")
-    if nonlin is None:
-        return activation
-    if not isinstance(nonlin, bool):
-        raise TypeError(f"nonlin must be True or False, got {type(nonlin).__name__}")
-    return "relu" if nonlin else "linear"
 
 
 def _as_row(x: object, n_inputs: int, owner: str) -> tuple[Value, ...]:
@@ -162,17 +90,6 @@ def _as_row(x: object, n_inputs: int, owner: str) -> tuple[Value, ...]:
     return tuple(row)
 
 
-def _check_finite(data: np.ndarray, owner: str) -> None:
-    """Refuse numbers with NaN or infinity: predictions from them would mean nothing."""
-    if data.dtype.kind != "f":
-        return
-    finite = np.isfinite(data)
-    if not finite.all():
-        where = f" (sample {int(np.argmin(finite.all(axis=-1)))})" if data.ndim == 2 else ""
-        raise ValueError(f"{owner} input contains NaN or infinity{where}; inputs must be "
-                         f"finite numbers")
-
-
 def _check_values(values: Sequence[Value], count: int, owner: str) -> list[Value]:
     if isinstance(values, Value) or not isinstance(values, Sequence):
         raise TypeError(f"{owner} needs a sequence of {count} Values")
@@ -183,6 +100,19 @@ def _check_values(values: Sequence[Value], count: int, owner: str) -> list[Value
         if not isinstance(v, Value):
             raise TypeError(f"{owner}: parameter {i} must be a Value, got {type(v).__name__}")
     return values
+
+
+def _replace_in_parts(parts: Sequence[Any], sizes: list[int], values: Sequence[Value],
+                      owner: str) -> list[Value]:
+    """`replace_parameters` of each part (neuron or layer) with its slice of `values`;
+    returns the previous parameters in the same order."""
+    values = _check_values(values, sum(sizes), owner)
+    old: list[Value] = []
+    start = 0
+    for part, size in zip(parts, sizes):
+        old += part.replace_parameters(values[start:start + size])
+        start += size
+    return old
 
 
 class Neuron:
@@ -211,23 +141,19 @@ class Neuron:
         name: str = "N0",
         nonlin: bool | None = None,
     ) -> None:
-        nin = _check_count(nin, "nin")
-        activation = _check_name(_activation_from_nonlin(nonlin, activation),
-                                 HIDDEN_ACTIVATIONS, "activation")
-        scheme = _resolve_init(init, activation)
-        fan_out = _check_count(fan_out, "fan_out")
-        generator = _make_rng(seed, rng)
+        spec = check_layer(nin, fan_out, activation, init=init, seed=seed, rng=rng,
+                           negative_slope=negative_slope, nonlin=nonlin, nout_name="fan_out")
         self.name = str(name)
         self.w: tuple[Value, ...] = tuple(
-            Value(_initial_weight(generator, scheme, nin, fan_out), f"{self.name}.w{i}")
-            for i in range(nin)
+            Value(_initial_weight(spec.rng, spec.init, spec.nin, spec.nout), f"{self.name}.w{i}")
+            for i in range(spec.nin)
         )
         self.b = Value(0.0, f"{self.name}.b")
         self._bias_tuple = (self.b,)
         self.fused = bool(fused)
-        self.activation = activation
-        self.negative_slope = _check_slope(negative_slope)
-        self._act_op, self._act_params = _activation_op(activation, self.negative_slope)
+        self.activation = spec.activation
+        self.negative_slope = spec.negative_slope
+        self._act_op, self._act_params = _activation_op(spec.activation, spec.negative_slope)
         self._z_label = f"{self.name}.z"
         self._a_label = f"{self.name}.a"
 
@@ -288,40 +214,20 @@ class Neuron:
         return f"Neuron({self.name}: {len(self.w)} inputs, {self.activation}{mode})"
 
 
-class Layer:
+class Layer(BaseLayer):
     """`nout` neurons that all read the same `nin` inputs.
 
     ``Layer(nin, nout)`` is a ReLU layer (micrograd's ``Layer(nin, nout, nonlin=False)``,
     or ``Layer(nin, nout, False)``, is a linear one).  Calling it on one sample returns a
     list of Values (a single Value when ``nout == 1``, as in micrograd); `forward` always
-    returns a list.
+    returns a list.  The arguments are `mlp.base.BaseLayer`'s.
     """
 
-    def __init__(
-        self,
-        nin: int,
-        nout: int,
-        activation: str | bool = "relu",
-        *,
-        init: str = "auto",
-        seed: int | None = None,
-        rng: random.Random | None = None,
-        fused: bool = True,
-        negative_slope: float = 0.01,
-        name: str = "L0",
-        nonlin: bool | None = None,
-    ) -> None:
-        nin = _check_count(nin, "nin")
-        nout = _check_count(nout, "nout")
-        activation = _check_name(_activation_from_nonlin(nonlin, activation),
-                                 HIDDEN_ACTIVATIONS, "activation")
-        generator = _make_rng(seed, rng)
-        self.name = str(name)
-        self.activation = activation
+    def _make(self, spec: LayerSpec, fused: bool) -> None:
         self.neurons: list[Neuron] = [
-            Neuron(nin, activation, init=init, fan_out=nout, rng=generator, fused=fused,
-                   negative_slope=negative_slope, name=f"{self.name}.N{j}")
-            for j in range(nout)
+            Neuron(spec.nin, spec.activation, init=spec.init, fan_out=spec.nout, rng=spec.rng,
+                   fused=fused, negative_slope=spec.negative_slope, name=f"{self.name}.N{j}")
+            for j in range(spec.nout)
         ]
 
     @property
@@ -363,13 +269,8 @@ class Layer:
 
         Returns the previous parameters, so they can be put back.
         """
-        sizes = [n.n_inputs + 1 for n in self.neurons]
-        values = _check_values(values, sum(sizes), f"layer {self.name}")
-        old, start = [], 0
-        for n, size in zip(self.neurons, sizes):
-            old += n.replace_parameters(values[start:start + size])
-            start += size
-        return old
+        return _replace_in_parts(self.neurons, [n.n_inputs + 1 for n in self.neurons], values,
+                                 f"layer {self.name}")
 
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
         """Outputs for one sample; a single Value if the layer has one neuron (micrograd)."""
@@ -412,13 +313,26 @@ class Layer:
 
     def get_weights(self) -> LayerWeights:
         """(W, b) as new float64 arrays; ``W[j, i]`` is neuron j's weight for input i."""
-        weight = np.array([[w.data for w in n.w] for n in self.neurons], dtype=np.float64)
-        bias = np.array([n.b.data for n in self.neurons], dtype=np.float64)
+        return self._arrays("data")
+
+    def get_gradients(self) -> LayerWeights:
+        """(dW, db): the parameters' ``grad``, laid out like `get_weights`."""
+        return self._arrays("grad")
+
+    def _arrays(self, field: str) -> LayerWeights:
+        weight = np.array([[getattr(w, field) for w in n.w] for n in self.neurons],
+                          dtype=np.float64).reshape(self.n_outputs, self.n_inputs)
+        bias = np.array([getattr(n.b, field) for n in self.neurons], dtype=np.float64)
         return weight, bias
 
-    def __repr__(self) -> str:
-        return (f"Layer({self.name}: {self.n_inputs} -> {self.n_outputs}, {self.activation}, "
-                f"{self.n_outputs * (self.n_inputs + 1)} parameters)")
+    def _write_weights(self, weight: np.ndarray, bias: np.ndarray) -> None:
+        """Copy checked arrays (n_outputs, n_inputs) and (n_outputs,) in; grads become 0."""
+        for neuron, row, b in zip(self.neurons, weight.tolist(), bias.tolist()):
+            for w, value in zip(neuron.w, row):
+                w.data = value
+                w.grad = 0.0
+            neuron.b.data = b
+            neuron.b.grad = 0.0
 
 
 class MLP(BaseMLP):
@@ -440,51 +354,20 @@ class MLP(BaseMLP):
     """
 
     engine = "value"
+    layer_type = Layer
+    layers: list[Layer]
 
     def __new__(cls, *args: Any, engine: str = "value", **kwargs: Any) -> Any:
         if check_engine(engine) != cls.engine:
             return model_class(engine)(*args, **kwargs)
         return super().__new__(cls)
 
-    def __init__(
-        self,
-        nin: int,
-        nouts: Sequence[int],
-        activation: str = "relu",
-        output: str = "linear",
-        *,
-        init: str = "auto",
-        seed: int | None = None,
-        fused: bool = True,
-        negative_slope: float = 0.01,
-        engine: str = "value",  # read by __new__: another engine builds another class
-    ) -> None:
-        self._build(Layer, nin, nouts, activation, output, init=init, seed=seed, fused=fused,
-                    negative_slope=negative_slope)
-        self.layers: list[Layer]
-        self._output_labels = [f"out{k}" for k in range(self.n_outputs)]
-
-    # -- shape --------------------------------------------------------------------------
-
-    @property
-    def fused(self) -> bool:
-        """Whether weighted sums are single ``linear`` nodes (False: op by op)."""
-        return self.layers[0].fused
-
-    @fused.setter
-    def fused(self, value: bool) -> None:
-        for layer in self.layers:
-            layer.fused = value
+    @functools.cached_property
+    def _output_labels(self) -> list[str]:
+        """The labels of the output activations' Values: out0, out1, ..."""
+        return [f"out{k}" for k in range(self.n_outputs)]
 
     # -- parameters ---------------------------------------------------------------------
-
-    def parameters(self) -> list[Value]:
-        """All weights and biases, layer by layer, neuron by neuron (``w0..wn, b``)."""
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    def named_parameters(self) -> dict[str, Value]:
-        """``{label: parameter}``, e.g. ``"L0.N3.w1"`` for layer 0, neuron 3, input 1."""
-        return {p.label: p for p in self.parameters()}
 
     def weights(self) -> list[Value]:
         """The weights only (no biases): what L2 regularization usually penalizes."""
@@ -494,24 +377,14 @@ class MLP(BaseMLP):
         """The biases only."""
         return [n.b for layer in self.layers for n in layer.neurons]
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``grad`` to 0."""
-        for layer in self.layers:
-            layer.zero_grad()
-
     def replace_parameters(self, values: Sequence[Value]) -> list[Value]:
         """Use other Values as the model's parameters (in `parameters` order).
 
         The model then computes with those Values, so a function of them can be checked
         with `autograd.gradcheck`.  Returns the previous parameters, to put them back.
         """
-        values = _check_values(values, self.n_parameters, "MLP")
-        old, start = [], 0
-        for layer in self.layers:
-            size = layer.n_outputs * (layer.n_inputs + 1)
-            old += layer.replace_parameters(values[start:start + size])
-            start += size
-        return old
+        return _replace_in_parts(self.layers, [layer.n_outputs * (layer.n_inputs + 1)
+                                               for layer in self.layers], values, "MLP")
 
     # -- forward ------------------------------------------------------------------------
 
@@ -574,46 +447,20 @@ class MLP(BaseMLP):
     @no_grad()
     def forward_array(self, X: Any, *, logits: bool = False) -> np.ndarray:
         """Outputs (or `logits`) for a batch as a float array of shape (n, n_outputs)."""
-        out = self.forward_batch(X, logits=logits)
-        return np.array([[v.data for v in row] for row in out], dtype=np.float64).reshape(
-            len(out), self.n_outputs)
+        return self._numbers(self.forward_batch(X, logits=logits))
 
     @no_grad()
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities for a batch, shape (n, n_classes).
-
-        Softmax outputs (or several linear logits, read through softmax) give one column
-        per class, summing to 1.  One sigmoid output (or one linear logit, read through
-        sigmoid) gives two columns, ``[1 - p, p]``.  Several sigmoid outputs give one
-        independent probability per column.
-        """
+    def _probabilities(self, X: Any) -> np.ndarray:
+        """Outputs read as probabilities, (n, n_outputs) (see `BaseMLP.predict_proba`)."""
         out = self.forward_batch(X, logits=self.output == "linear")
         if self.output == "linear":
             if self.n_outputs > 1:
                 out = [softmax(row) for row in out]
             else:
                 out = [[apply(_SIGMOID, (row[0],))] for row in out]
-        probs = np.array([[v.data for v in row] for row in out], dtype=np.float64).reshape(
-            len(out), self.n_outputs)
-        if self.n_outputs == 1:
-            probs = np.hstack([1.0 - probs, probs])
-        return probs
+        return self._numbers(out)
 
-    # -- weights as arrays (the seam for save/load, PyTorch and array engines) -----------
-
-    def set_weights(self, weights: Sequence[LayerWeights]) -> None:
-        """Copy per-layer (W, b) arrays into the model's parameters.
-
-        Everything is checked (count, shapes, finite real numbers) before anything is
-        written, so a bad argument leaves the model unchanged.  Gradients are reset to 0.
-        """
-        from mlp.io import validate_weights
-
-        checked = validate_weights(weights, self.n_inputs, self.layer_sizes)
-        for layer, (weight, bias) in zip(self.layers, checked):
-            for neuron, row, b in zip(layer.neurons, weight.tolist(), bias.tolist()):
-                for w, value in zip(neuron.w, row):
-                    w.data = value
-                    w.grad = 0.0
-                neuron.b.data = b
-                neuron.b.grad = 0.0
+    def _numbers(self, rows: Sequence[Sequence[Value]]) -> np.ndarray:
+        """The data of rows of output Values, as a float array (n, n_outputs)."""
+        return np.array([[v.data for v in row] for row in rows], dtype=np.float64).reshape(
+            len(rows), self.n_outputs)

@@ -28,25 +28,19 @@ on arrays with the same code:
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from autograd import no_grad
 from autograd.tensor import Tensor, as_tensor, linear
-from mlp.base import BaseMLP
-from mlp.nn import (
-    HIDDEN_ACTIVATIONS,
+from mlp.base import (
+    BaseLayer,
+    BaseMLP,
+    LayerSpec,
     LayerWeights,
-    _activation_from_nonlin,
-    _check_count,
     _check_finite,
-    _check_name,
-    _check_slope,
     _initial_weight,
-    _make_rng,
-    _resolve_init,
 )
 
 __all__ = ["TensorLayer", "TensorMLP"]
@@ -81,41 +75,21 @@ def _as_input(x: Any, n_inputs: int, owner: str, *, batch_only: bool = False) ->
     return x
 
 
-class TensorLayer:
+class TensorLayer(BaseLayer):
     """`nout` neurons reading the same `nin` inputs, as one matrix.
 
     ``W`` is a `Tensor` of shape (nout, nin) labelled ``{name}.W`` and ``b`` one of shape
     (nout,) labelled ``{name}.b``.  Calling the layer on x of shape (nin,) or (n, nin)
-    gives ``activation(x @ W.T + b)`` of shape (nout,) or (n, nout).  The arguments and
-    the initial weights are those of `mlp.nn.Layer`.
+    gives ``activation(x @ W.T + b)`` of shape (nout,) or (n, nout).  The arguments
+    (`mlp.base.BaseLayer`'s) and the initial weights are those of `mlp.nn.Layer`.
     """
 
-    def __init__(
-        self,
-        nin: int,
-        nout: int,
-        activation: str | bool = "relu",
-        *,
-        init: str = "auto",
-        seed: int | None = None,
-        rng: random.Random | None = None,
-        fused: bool = True,
-        negative_slope: float = 0.01,
-        name: str = "L0",
-        nonlin: bool | None = None,
-    ) -> None:
-        nin = _check_count(nin, "nin")
-        nout = _check_count(nout, "nout")
-        activation = _check_name(_activation_from_nonlin(nonlin, activation),
-                                 HIDDEN_ACTIVATIONS, "activation")
-        scheme = _resolve_init(init, activation)
-        generator = _make_rng(seed, rng)
-        self.name = str(name)
-        self.activation = activation
-        self.negative_slope = _check_slope(negative_slope)
-        self.fused = bool(fused)
-        self.W = Tensor(_initial_matrix(generator, scheme, nin, nout), f"{self.name}.W")
-        self.b = Tensor(np.zeros(nout), f"{self.name}.b")
+    def _make(self, spec: LayerSpec, fused: bool) -> None:
+        self.negative_slope = spec.negative_slope
+        self.fused = fused
+        self.W = Tensor(_initial_matrix(spec.rng, spec.init, spec.nin, spec.nout),
+                        f"{self.name}.W")
+        self.b = Tensor(np.zeros(spec.nout), f"{self.name}.b")
         self._z_label = f"{self.name}.z"
         self._a_label = f"{self.name}.a"
 
@@ -161,9 +135,17 @@ class TensorLayer:
         return (np.array(self.W.data, dtype=np.float64, copy=True),
                 np.array(self.b.data, dtype=np.float64, copy=True))
 
-    def __repr__(self) -> str:
-        return (f"TensorLayer({self.name}: {self.n_inputs} -> {self.n_outputs}, "
-                f"{self.activation}, {self.n_outputs * (self.n_inputs + 1)} parameters)")
+    def get_gradients(self) -> LayerWeights:
+        """(dW, db): the parameters' ``grad`` as new arrays shaped like `get_weights`."""
+        return (np.broadcast_to(np.asarray(self.W.grad, dtype=np.float64), self.W.shape).copy(),
+                np.broadcast_to(np.asarray(self.b.grad, dtype=np.float64), self.b.shape).copy())
+
+    def _write_weights(self, weight: np.ndarray, bias: np.ndarray) -> None:
+        """Copy checked arrays in, in place (optimizers keep the Tensors); grads become 0."""
+        self.W.data[...] = weight
+        self.b.data[...] = bias
+        self.zero_grad()
+
 
 
 class TensorMLP(BaseMLP):
@@ -177,42 +159,10 @@ class TensorMLP(BaseMLP):
     """
 
     engine = "tensor"
-
-    def __init__(
-        self,
-        nin: int,
-        nouts: Sequence[int],
-        activation: str = "relu",
-        output: str = "linear",
-        *,
-        init: str = "auto",
-        seed: int | None = None,
-        fused: bool = True,
-        negative_slope: float = 0.01,
-    ) -> None:
-        self._build(TensorLayer, nin, nouts, activation, output, init=init, seed=seed,
-                    fused=fused, negative_slope=negative_slope)
-        self.layers: list[TensorLayer]
-
-    @property
-    def fused(self) -> bool:
-        """Whether each layer is one ``linear`` node (False: ``x @ W.T + b``)."""
-        return self.layers[0].fused
-
-    @fused.setter
-    def fused(self, value: bool) -> None:
-        for layer in self.layers:
-            layer.fused = bool(value)
+    layer_type = TensorLayer
+    layers: list[TensorLayer]
 
     # -- parameters ---------------------------------------------------------------------
-
-    def parameters(self) -> list[Tensor]:
-        """``[W0, b0, W1, b1, ...]``: each layer's weight matrix and bias vector."""
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    def named_parameters(self) -> dict[str, Tensor]:
-        """``{label: parameter}``: ``"L0.W"``, ``"L0.b"``, ``"L1.W"``, ..."""
-        return {p.label: p for p in self.parameters()}
 
     def weights(self) -> list[Tensor]:
         """The weight matrices only (no biases): what L2 regularization usually penalizes."""
@@ -221,11 +171,6 @@ class TensorMLP(BaseMLP):
     def biases(self) -> list[Tensor]:
         """The bias vectors only."""
         return [layer.b for layer in self.layers]
-
-    def zero_grad(self) -> None:
-        """Set every parameter's ``grad`` to 0."""
-        for layer in self.layers:
-            layer.zero_grad()
 
     # -- forward ------------------------------------------------------------------------
 
@@ -263,34 +208,10 @@ class TensorMLP(BaseMLP):
         with no_grad():
             return self.forward_batch(X, logits=logits).data
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities for a batch, shape (n, n_classes), as `mlp.nn.MLP` reads them.
-
-        Softmax outputs (or several linear logits, read through softmax) give one column
-        per class; one sigmoid output (or one linear logit, read through sigmoid) gives
-        ``[1 - p, p]``; several sigmoid outputs give one independent probability each.
-        """
+    def _probabilities(self, X: Any) -> np.ndarray:
+        """Outputs read as probabilities, (n, n_outputs) (see `BaseMLP.predict_proba`)."""
         with no_grad():
             out = self.forward_batch(X, logits=self.output == "linear")
             if self.output == "linear":
                 out = out.softmax(axis=-1) if self.n_outputs > 1 else out.sigmoid()
-        probs = np.asarray(out.data, dtype=np.float64)
-        if self.n_outputs == 1:
-            probs = np.hstack([1.0 - probs, probs])
-        return probs
-
-    # -- weights ------------------------------------------------------------------------
-
-    def set_weights(self, weights: Sequence[LayerWeights]) -> None:
-        """Copy per-layer (W, b) arrays into the parameters (in place: optimizers keep them).
-
-        Everything is checked (count, shapes, finite real numbers) before anything is
-        written, so a bad argument leaves the model unchanged.  Gradients are reset to 0.
-        """
-        from mlp.io import validate_weights
-
-        checked = validate_weights(weights, self.n_inputs, self.layer_sizes)
-        for layer, (weight, bias) in zip(self.layers, checked):
-            layer.W.data[...] = weight
-            layer.b.data[...] = bias
-            layer.zero_grad()
+        return np.asarray(out.data, dtype=np.float64)

@@ -42,15 +42,6 @@ def _same_weights(a: BaseMLP, b: BaseMLP) -> bool:
                for (wa, ba), (wb, bb) in zip(a.get_weights(), b.get_weights()))
 
 
-def _value_grads(model: MLP) -> list[np.ndarray]:
-    """The value engine's gradients laid out like the tensor engine's [W0, b0, W1, ...]."""
-    out = []
-    for layer in model.layers:
-        out.append(np.array([[w.grad for w in n.w] for n in layer.neurons]))
-        out.append(np.array([n.b.grad for n in layer.neurons]))
-    return out
-
-
 def _targets(loss: str, n_out: int, n: int, rng: np.random.Generator) -> np.ndarray:
     if loss == "cross_entropy":
         return rng.integers(0, n_out, size=n)
@@ -98,6 +89,26 @@ def test_numpy_integer_seeds_work_like_python_ints(engine: str) -> None:
                           layer_type(2, 3, seed=5).get_weights()[0])
     with pytest.raises(TypeError, match="seed must be an int or None, got float64"):
         MLP(4, [3], seed=np.float64(3.0), engine=engine)
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_gradients_as_arrays_have_the_weights_layout(engine: str) -> None:
+    model = MLP(3, [4, 2], seed=0, engine=engine)
+    shapes = [(w.shape, b.shape) for w, b in model.get_weights()]
+    model.zero_grad()  # a tensor's grad is then the number 0: still given as arrays
+    grads = model.get_gradients()
+    assert [(w.shape, b.shape) for w, b in grads] == shapes
+    assert all(not w.any() and not b.any() for w, b in grads)
+    outputs = model.forward_batch(np.ones((1, 3)), logits=True)
+    if isinstance(outputs, Tensor):
+        (outputs * np.array([[0.0, 1.0]])).sum().backward()
+    else:
+        outputs[0][1].backward()
+    dw, db = model.get_gradients()[1]
+    assert db.tolist() == [0.0, 1.0]  # d logit_1 / d b = [0, 1]
+    assert np.array_equal(dw[0], np.zeros(4)) and dw[1].any()
+    dw[:] = 7.0  # a copy: the model's gradients stay
+    assert not np.any(model.get_gradients()[1][0] == 7.0)
 
 
 @pytest.mark.parametrize("engine", ["value", "tensor"])
@@ -223,8 +234,11 @@ def test_same_loss_and_gradients_on_both_engines(
 
     assert isinstance(tensor_loss, Tensor) and tensor_loss.shape == ()
     assert tensor_loss.item() == pytest.approx(value_loss.data, rel=1e-12, abs=1e-12)
-    for mine, theirs in zip(_value_grads(scalar), array.parameters()):
-        assert np.allclose(theirs.grad, mine, rtol=1e-12, atol=1e-12)
+    for (dw, db), (tensor_dw, tensor_db), layer in zip(scalar.get_gradients(),
+                                                     array.get_gradients(), array.layers):
+        assert np.allclose(tensor_dw, dw, rtol=1e-12, atol=1e-12)
+        assert np.allclose(tensor_db, db, rtol=1e-12, atol=1e-12)
+        assert np.array_equal(tensor_dw, layer.W.grad) and np.array_equal(tensor_db, layer.b.grad)
     # and the same predictions
     assert np.allclose(array.predict_proba(X), scalar.predict_proba(X), rtol=1e-12,
                        atol=1e-15)

@@ -67,17 +67,9 @@ def test_gradients_agree_with_torch() -> None:
     reference.backward()
     assert loss.data == pytest.approx(reference.item(), rel=1e-12)
     theirs = {k: p.grad.numpy() for k, p in seq.named_parameters()}
-    ours = {k: v for k, v in zip(model.state_dict(), _grads_as_arrays(model))}
+    ours = dict(zip(model.state_dict(), [a for pair in model.get_gradients() for a in pair]))
     for key in theirs:
         assert np.allclose(ours[key], theirs[key], rtol=1e-10, atol=1e-13), key
-
-
-def _grads_as_arrays(model: MLP) -> list[np.ndarray]:
-    out = []
-    for layer in model.layers:
-        out.append(np.array([[w.grad for w in n.w] for n in layer.neurons]))
-        out.append(np.array([n.b.grad for n in layer.neurons]))
-    return out
 
 
 @pytest.mark.parametrize(
