@@ -33,19 +33,18 @@ file's is used.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import numbers
 import os
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from autograd.files import atomic_write
 from mlp.base import (
     ENGINES,
     HIDDEN_ACTIVATIONS,
@@ -80,37 +79,13 @@ class ModelFormatError(ValueError):
 
 
 def atomic_write_text(path: str | PathLike[str], text: str) -> None:
-    """Write `text` as UTF-8 to `path` atomically (see `atomic_write_bytes`)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    """Write `text` as UTF-8 to `path` atomically (see `autograd.files.atomic_write`)."""
+    atomic_write(path, text)
 
 
 def atomic_write_bytes(path: str | PathLike[str], data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new, never half.
-
-    The bytes go to a temporary file in the same directory, are flushed to disk, then
-    the file is renamed over `path` (`os.replace` is atomic).  If anything fails, the
-    temporary file is removed and an existing `path` is left as it was.
-    """
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    temp = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
-    # os.open with 0o666 lets the umask decide the permissions, as a plain open() would.
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:  # name the file asked for, not the hidden temporary one
-        problem = f"the directory {directory} does not exist" if not os.path.isdir(directory) \
-            else f"cannot create a file in {directory} ({exc.strerror})"
-        raise type(exc)(exc.errno, f"cannot write {target}: {problem}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    """Write `data` to `path`: readers see the old file or the new, never half of one."""
+    atomic_write(path, data)
 
 
 # -- weights as arrays --------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 
 import graphviz
 
-from viz.files import write_atomic
+from autograd.files import atomic_write
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, format_value, op_label
 from viz.steps import check_node
 
@@ -413,7 +413,8 @@ def pipe(digraph: graphviz.Digraph | graphviz.Graph, fmt: str,
     try:
         return digraph.pipe(format=fmt)
     except (graphviz.ExecutableNotFound, GraphvizNotFoundError):
-        written = write_atomic(dot_path, digraph.source) if dot_path is not None else None
+        written = (atomic_write(dot_path, digraph.source, make_parents=True)
+                   if dot_path is not None else None)
         raise _not_found(fmt, digraph.source, written) from None
     except graphviz.CalledProcessError as error:
         stderr = error.stderr.decode("utf-8", "replace") if isinstance(error.stderr, bytes) \
@@ -451,6 +452,6 @@ def render(graph_or_root: Any, path: str | Path, *, format: str | None = None,  
                          f"{', '.join('.' + f for f in RENDER_FORMATS)} (or format=)")
     digraph = _digraph(graph_or_root, draw_options)
     if fmt in ("dot", "gv"):
-        return write_atomic(target, digraph.source)
+        return atomic_write(target, digraph.source, make_parents=True)
     data = pipe(digraph, fmt, dot_path=target.with_suffix(".dot"))
-    return write_atomic(target, data)
+    return atomic_write(target, data, make_parents=True)

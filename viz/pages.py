@@ -18,8 +18,8 @@ from typing import Any
 
 import graphviz
 
+from autograd.files import atomic_write
 from viz.dot import INSTALL_HINT, GraphvizNotFoundError, draw, pipe, svg_text
-from viz.files import write_atomic
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, format_value
 from viz.steps import (
     BackwardStep,
@@ -165,13 +165,13 @@ def write_frames(frames: Sequence[Frame], directory: str | Path, *, format: str 
         graph = frame.titled_graph()
         if format != "dot" and missing is None:
             try:
-                write_atomic(path, pipe(graph, format))
+                atomic_write(path, pipe(graph, format), make_parents=True)
                 paths.append(path)
                 continue
             except GraphvizNotFoundError as error:
                 missing = error
         path = path.with_suffix(".dot")
-        write_atomic(path, graph.source)
+        atomic_write(path, graph.source, make_parents=True)
         paths.append(path)
     if missing is not None:
         first = next(p for p in paths if p.suffix == ".dot")
@@ -306,10 +306,10 @@ def write_html(frames: Sequence[Frame], path: str | Path,
         fallback = [f'<p class="hint">No picture: Graphviz is not installed. The DOT text of '
                     f'this frame:</p><pre class="dot">{html.escape(frame.graph.source)}</pre>'
                     for frame in frames]
-        written = write_atomic(path, html_page(frames, title, svgs=fallback))
+        written = atomic_write(path, html_page(frames, title, svgs=fallback), make_parents=True)
         raise GraphvizNotFoundError(
             f"cannot draw the pictures of the stepping page: Graphviz's `dot` program was "
             f"not found. {INSTALL_HINT}. The page was written to {written} with each frame's "
             f"DOT text in place of its picture.", error.dot_source, written,
         ) from None
-    return write_atomic(path, page)
+    return atomic_write(path, page, make_parents=True)

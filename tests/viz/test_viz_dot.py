@@ -327,7 +327,7 @@ def test_the_drawing_displays_as_svg_in_jupyter() -> None:
 
 
 @pytest.mark.parametrize("module_name", ["viz", "viz.dot", "viz.steps", "viz.pages", "viz.text",
-                                         "viz.expr", "viz.naming", "viz.files", "viz.__main__"])
+                                         "viz.expr", "viz.naming", "viz.__main__"])
 def test_every_public_function_has_a_docstring_and_type_hints(module_name: str) -> None:
     import importlib
     import inspect

@@ -244,10 +244,11 @@ def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     leaves the old file whole and no temporary file behind."""
     import os
 
-    from viz.files import write_atomic
+    from autograd.files import atomic_write
 
     target = tmp_path / "deep" / "page.html"
-    assert write_atomic(target, "first") == target and target.read_text() == "first"
+    assert atomic_write(target, "first", make_parents=True) == target
+    assert target.read_text() == "first"
     replaced: list[tuple[str, str]] = []
     real_replace = os.replace
 
@@ -271,6 +272,6 @@ def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(os, "replace", failing_replace)
     before = target.read_bytes()
     with pytest.raises(OSError, match="No space"):
-        write_atomic(target, b"half a page")
+        atomic_write(target, b"half a page")
     assert target.read_bytes() == before
     assert not [p.name for p in target.parent.iterdir() if p.name.endswith(".tmp")]
