@@ -8,18 +8,12 @@ from typing import Any
 from hypothesis import strategies as st
 
 from autograd import OPS, Value, apply
+from demos import chain_rule
 
 
 def seed_graph(x: float = 3.0, y: float = 1.0, z: float = 2.0) -> tuple[Value, dict[str, Value]]:
-    """f(x, y, z) = x(2y + z) as in seed 000: a = 2y, b = a + z, c = x*b."""
-    vx, vy, vz = Value(x, "x"), Value(y, "y"), Value(z, "z")
-    a = 2 * vy
-    a.label = "a"
-    b = a + vz
-    b.label = "b"
-    c = vx * b
-    c.label = "c"
-    return c, {"x": vx, "y": vy, "z": vz, "a": a, "b": b, "c": c}
+    """f(x, y, z) = x(2y + z) as in seed 000: a = 2y, b = a + z, c = x*b (the demo's own)."""
+    return chain_rule.build(x, y, z)
 
 
 def arity(op: Any, k: int) -> int:
