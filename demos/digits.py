@@ -24,42 +24,33 @@ from the same weights and take the same steps.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
-import numpy as np
-
-from mlp import (
-    ENGINES,
-    MLP,
-    BaseMLP,
-    History,
-    accuracy,
-    classification_report,
-    confusion_matrix,
-    fit,
-    format_confusion_matrix,
-    train_test_split,
+from demos.common import (
+    RunConfig,
+    TrainedRun,
+    add_run_options,
+    chosen_config,
+    one_or_several_seeds,
+    reload_matches,
+    report_run,
+    train_and_score,
 )
+from mlp import ENGINES, train_test_split
 from mlp.digits import load_digits
+
+#: the ten classes, named by their digit
+CLASS_NAMES: tuple[str, ...] = tuple(str(d) for d in range(10))
 
 
 @dataclass(frozen=True)
-class DigitsConfig:
-    """A network and how it is trained."""
+class DigitsConfig(RunConfig):
+    """A network and how it is trained (the fields are `RunConfig`'s)."""
 
     hidden: tuple[int, ...] = (128, 128)
-    activation: str = "relu"
-    output: str = "softmax"
-    loss: str = "cross_entropy"
-    optimizer: str = "adam"
     lr: float = 0.005
-    epochs: int = 30
-    batch_size: int | None = 32
     engine: str = "tensor"
 
 
@@ -74,64 +65,17 @@ NETWORKS: dict[str, DigitsConfig] = {
 }
 
 
-@dataclass
-class DigitsResult:
-    """What one training run produced."""
-
-    model: BaseMLP
-    history: History
-    train_accuracy: float
-    test_accuracy: float
-    X_test: np.ndarray
-    y_test: np.ndarray
-    test_predictions: np.ndarray
-    seconds: float
-
-
 def train_digits(seed: int = 0, config: DigitsConfig | None = None,
-                 progress: bool | None = None) -> DigitsResult:
+                 progress: bool | None = None) -> TrainedRun:
     """Split (stratified 80/20), build and train one model with `seed`."""
     config = config or DigitsConfig()
     X, y = load_digits()
     X_train, X_test, y_train, y_test = train_test_split(X, y, 0.2, seed=seed)
-    start = time.perf_counter()
-    model = MLP(64, [*config.hidden, 10], activation=config.activation, output=config.output,
-                seed=seed, engine=config.engine)
-    history = fit(model, X_train, y_train, loss=config.loss, optimizer=config.optimizer,
-                  lr=config.lr, epochs=config.epochs, batch_size=config.batch_size, seed=seed,
-                  progress=progress)
-    seconds = time.perf_counter() - start
-    test_predictions = model.predict(X_test)
-    model.metadata = {"dataset": "uci-digits-8x8", "class_names": [str(d) for d in range(10)],
-                      "seed": seed, "test_accuracy": accuracy(y_test, test_predictions)}
-    return DigitsResult(model, history, accuracy(y_train, model.predict(X_train)),
-                        accuracy(y_test, test_predictions), X_test, y_test, test_predictions,
-                        seconds)
-
-
-def percent(x: float) -> str:
-    """0.9712 -> '97.1%'."""
-    return f"{100 * x:.1f}%"
-
-
-def print_scores(y_true: np.ndarray, predicted: np.ndarray) -> None:
-    """The test accuracy, the confusion matrix and the per-digit report."""
-    errors = int(np.sum(predicted != y_true))
-    print(f"test accuracy:  {percent(accuracy(y_true, predicted))} ({errors} of {len(y_true)} "
-          f"wrong)")
-    print()
-    print("confusion matrix (test):")
-    print(format_confusion_matrix(confusion_matrix(y_true, predicted, n_classes=10)))
-    print()
-    print(classification_report(y_true, predicted, n_classes=10))
-
-
-def check_reload(result: DigitsResult, path: Path) -> bool:
-    """Save the model, load it back, and compare its test predictions exactly."""
-    result.model.save(path)
-    loaded = MLP.load(path)
-    return loaded.engine == result.model.engine and bool(np.array_equal(
-        result.model.predict_proba(result.X_test), loaded.predict_proba(result.X_test)))
+    run = train_and_score(config, X_train, y_train, X_test, y_test, n_classes=10, seed=seed,
+                          progress=progress)
+    run.model.metadata = {"dataset": "uci-digits-8x8", "class_names": list(CLASS_NAMES),
+                          "seed": seed, "test_accuracy": run.test_accuracy}
+    return run
 
 
 def _describe(config: DigitsConfig, name: str) -> str:
@@ -144,55 +88,21 @@ def _describe(config: DigitsConfig, name: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; returns the exit status (1 if the reloaded model disagrees)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, default=0, help="seed of the run (default 0)")
-    parser.add_argument("--seeds", type=int, default=None, metavar="N",
-                        help="run seeds 0..N-1 and print the mean test accuracy")
-    parser.add_argument("--network", choices=sorted(NETWORKS), default="relu-ce",
-                        help="relu-ce: seed 001's recipe (default); sigmoid-mse: seed 002")
+    add_run_options(parser, NETWORKS,
+                    "relu-ce: seed 001's recipe (default); sigmoid-mse: seed 002")
     parser.add_argument("--engine", choices=ENGINES, help="default: tensor")
-    parser.add_argument("--epochs", type=int, help="override the network's epoch count")
-    parser.add_argument("--lr", type=float, help="override the learning rate")
-    parser.add_argument("--hidden", type=int, nargs="+", help="hidden layer sizes")
-    parser.add_argument("--out", type=Path, default=Path("out"),
-                        help="directory for the saved model (default: out/)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr),
-                                   ("engine", args.engine)) if v is not None}
-    if args.hidden:
-        overrides["hidden"] = tuple(args.hidden)
-    config = replace(NETWORKS[args.network], **overrides)
-    progress = False if args.quiet else None
+    config = chosen_config(args, NETWORKS, engine=args.engine)
     print(_describe(config, args.network))
-
-    if args.seeds is not None:
-        if args.seeds < 1:
-            parser.error("--seeds needs at least 1")
-        scores = []
-        for seed in range(args.seeds):
-            result = train_digits(seed, config, progress)
-            scores.append(result.test_accuracy)
-            print(f"seed {seed}: train {percent(result.train_accuracy)}, test "
-                  f"{percent(result.test_accuracy)} ({result.seconds:.1f} s)")
-        print(f"mean test accuracy over {args.seeds} seeds: {percent(statistics.mean(scores))}"
-              f" (min {percent(min(scores))}, max {percent(max(scores))})")
+    result = one_or_several_seeds(parser, args,
+                                  lambda seed, progress: train_digits(seed, config, progress))
+    if result is None:
         return 0
-
-    result = train_digits(args.seed, config, progress)
     n_test = len(result.y_test)
-    print(f"model: {result.model!r}")
-    print(f"split: {1797 - n_test} training / {n_test} test images, stratified, seed "
-          f"{args.seed}; pixels scaled to [0, 1]")
-    print(f"trained in {result.seconds:.1f} s; final training loss "
-          f"{result.history.loss[-1]:.4f}")
-    print(f"train accuracy: {percent(result.train_accuracy)}")
-    print_scores(result.y_test, result.test_predictions)
-    print()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"digits_{args.network}.json"
-    same = check_reload(result, path)
-    print(f"saved {path}; reloaded it: "
-          f"{'identical predictions' if same else 'PREDICTIONS DIFFER'}")
+    report_run(result, f"{1797 - n_test} training / {n_test} test images, stratified, seed "
+                       f"{args.seed}; pixels scaled to [0, 1]", CLASS_NAMES)
+    same = reload_matches(result.model, args.out / f"digits_{args.network}.json",
+                          result.X_test)
     return 0 if same else 1
 
 

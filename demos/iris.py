@@ -20,39 +20,28 @@ The seed sets the split, the initial weights and the batch order.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
-import numpy as np
-
-from mlp import (
-    MLP,
-    History,
-    Standardizer,
-    accuracy,
-    classification_report,
-    confusion_matrix,
-    fit,
-    format_confusion_matrix,
-    load_iris,
-    train_test_split,
+from demos.common import (
+    RunConfig,
+    TrainedRun,
+    add_run_options,
+    chosen_config,
+    one_or_several_seeds,
+    reload_matches,
+    report_run,
+    train_and_score,
 )
+from mlp import Standardizer, load_iris, train_test_split
 
 
 @dataclass(frozen=True)
-class IrisConfig:
-    """A network and how it is trained."""
+class IrisConfig(RunConfig):
+    """A network and how it is trained (the fields are `RunConfig`'s)."""
 
     hidden: tuple[int, ...] = (16, 16)
-    activation: str = "relu"
-    output: str = "softmax"
-    loss: str = "cross_entropy"
-    optimizer: str = "adam"
-    lr: float = 0.01
     epochs: int = 80
     batch_size: int | None = 16
     weight_decay: float = 0.01
@@ -71,62 +60,34 @@ NETWORKS: dict[str, IrisConfig] = {
 
 
 @dataclass
-class IrisResult:
-    """What one training run produced."""
+class IrisResult(TrainedRun):
+    """What one training run produced, with the scaling and the species names."""
 
-    model: MLP
     scaler: Standardizer
-    history: History
-    train_accuracy: float
-    test_accuracy: float
-    y_test: np.ndarray
-    test_predictions: np.ndarray
-    X_test: np.ndarray
     class_names: tuple[str, ...]
-    seconds: float
 
 
 def train_iris(seed: int = 0, config: IrisConfig | None = None,
                progress: bool | None = None) -> IrisResult:
     """Split (stratified 80/20), standardize, build and train one model with `seed`."""
     config = config or IrisConfig()
-    start = time.perf_counter()
     data = load_iris()
     X_train, X_test, y_train, y_test = train_test_split(data.X, data.y, 0.2, seed=seed)
     scaler = Standardizer().fit(X_train)
-    model = MLP(4, [*config.hidden, 3], activation=config.activation, output=config.output,
-                seed=seed)
-    history = fit(model, scaler.transform(X_train), y_train, loss=config.loss,
-                  optimizer=config.optimizer, lr=config.lr, epochs=config.epochs,
-                  batch_size=config.batch_size, weight_decay=config.weight_decay, seed=seed,
-                  progress=progress)
-    train_predictions = model.predict(scaler.transform(X_train))
-    test_predictions = model.predict(scaler.transform(X_test))
-    model.metadata = {
+    run = train_and_score(config, scaler.transform(X_train), y_train,
+                          scaler.transform(X_test), y_test, n_classes=3, seed=seed,
+                          progress=progress)
+    run.model.metadata = {
         "dataset": "iris",
         "class_names": list(data.target_names),
         "feature_names": list(data.feature_names),
         "standardizer": scaler.to_dict(),
         "seed": seed,
-        "test_accuracy": accuracy(y_test, test_predictions),
+        "test_accuracy": run.test_accuracy,
     }
-    return IrisResult(model, scaler, history, accuracy(y_train, train_predictions),
-                      accuracy(y_test, test_predictions), y_test, test_predictions, X_test,
-                      data.target_names, time.perf_counter() - start)
-
-
-def check_reload(result: IrisResult, path: Path) -> bool:
-    """Save the model, load it back with its scaling, and compare predictions exactly."""
-    result.model.save(path)
-    loaded = MLP.load(path)
-    scaler = Standardizer.from_dict(loaded.metadata["standardizer"])
-    before = result.model.predict_proba(result.scaler.transform(result.X_test))
-    after = loaded.predict_proba(scaler.transform(result.X_test))
-    return bool(np.array_equal(before, after))
-
-
-def _percent(x: float) -> str:
-    return f"{100 * x:.1f}%"
+    # X_test as measured, in cm: the reload check scales it with the saved statistics
+    return IrisResult(**{**vars(run), "X_test": X_test}, scaler=scaler,
+                      class_names=data.target_names)
 
 
 def _describe(config: IrisConfig, name: str) -> str:
@@ -139,62 +100,24 @@ def _describe(config: IrisConfig, name: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; returns the exit status (1 if the reloaded model disagrees)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, default=0, help="seed of the run (default 0)")
-    parser.add_argument("--seeds", type=int, default=None, metavar="N",
-                        help="run seeds 0..N-1 and print the mean test accuracy")
-    parser.add_argument("--network", choices=sorted(NETWORKS), default="relu-ce",
-                        help="relu-ce: seed 000 (default); sigmoid-mse: seed 002")
-    parser.add_argument("--epochs", type=int, help="override the network's epoch count")
-    parser.add_argument("--lr", type=float, help="override the learning rate")
-    parser.add_argument("--hidden", type=int, nargs="+", help="hidden layer sizes")
-    parser.add_argument("--out", type=Path, default=Path("out"),
-                        help="directory for the saved model (default: out/)")
+    add_run_options(parser, NETWORKS, "relu-ce: seed 000 (default); sigmoid-mse: seed 002")
     parser.add_argument("--plot", action="store_true", help="save the training curves as PNG")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    config = NETWORKS[args.network]
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr)) if v is not None}
-    if args.hidden:
-        overrides["hidden"] = tuple(args.hidden)
-    config = replace(config, **overrides)
-    progress = False if args.quiet else None
+    config = chosen_config(args, NETWORKS)
     print(_describe(config, args.network))
-
-    if args.seeds is not None:
-        if args.seeds < 1:
-            parser.error("--seeds needs at least 1")
-        scores = []
-        for seed in range(args.seeds):
-            result = train_iris(seed, config, progress)
-            scores.append(result.test_accuracy)
-            print(f"seed {seed}: train {_percent(result.train_accuracy)}, test "
-                  f"{_percent(result.test_accuracy)} ({result.seconds:.1f} s)")
-        print(f"mean test accuracy over {args.seeds} seeds: {_percent(statistics.mean(scores))}"
-              f" (min {_percent(min(scores))}, max {_percent(max(scores))})")
+    result = one_or_several_seeds(parser, args,
+                                  lambda seed, progress: train_iris(seed, config, progress))
+    if result is None:
         return 0
-
-    result = train_iris(args.seed, config, progress)
     n_test = len(result.y_test)
-    print(f"model: {result.model!r}")
-    print(f"split: {150 - n_test} training / {n_test} test flowers, stratified, seed "
-          f"{args.seed}; features standardized with training statistics")
-    print(f"trained in {result.seconds:.1f} s; final training loss "
-          f"{result.history.loss[-1]:.4f}")
-    print(f"train accuracy: {_percent(result.train_accuracy)}")
-    errors = int(np.sum(result.test_predictions != result.y_test))
-    print(f"test accuracy:  {_percent(result.test_accuracy)} ({errors} of {n_test} wrong)")
-    print()
-    matrix = confusion_matrix(result.y_test, result.test_predictions, n_classes=3)
-    print("confusion matrix (test):")
-    print(format_confusion_matrix(matrix, result.class_names))
-    print()
-    print(classification_report(result.y_test, result.test_predictions, result.class_names))
-    print()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"iris_{args.network}.json"
-    same = check_reload(result, path)
-    print(f"saved {path}; reloaded it: "
-          f"{'identical predictions' if same else 'PREDICTIONS DIFFER'}")
+    report_run(result, f"{150 - n_test} training / {n_test} test flowers, stratified, seed "
+                       f"{args.seed}; features standardized with training statistics",
+               result.class_names)
+    same = reload_matches(
+        result.model, args.out / f"iris_{args.network}.json",
+        result.scaler.transform(result.X_test),
+        lambda loaded: Standardizer.from_dict(loaded.metadata["standardizer"]).transform(
+            result.X_test))
     if args.plot:
         try:
             from mlp.plot import plot_history

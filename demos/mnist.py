@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from demos.digits import percent, print_scores
+from demos.common import percent, print_scores
+from demos.digits import CLASS_NAMES
 from mlp import MLP, BaseMLP, History, evaluate, fit
 from mlp.digits import MNIST, DataFormatError, MnistNotFoundError, load_mnist
 from mlp.optim import SGD
@@ -135,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"trained in {sum(result.epoch_seconds):.1f} s ({per_epoch:.1f} s per epoch, "
           f"{n_train / per_epoch:,.0f} images/s); {result.seconds:.1f} s in all")
     print(f"train accuracy: {percent(result.train_accuracy)}")
-    print_scores(mnist.test.y, result.test_predictions)
+    print_scores(mnist.test.y, result.test_predictions, CLASS_NAMES)
     return 0
 
 

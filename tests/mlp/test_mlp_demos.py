@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from demos import iris, moons
+from demos.common import reload_matches
 from mlp import MLP, History, load_iris, make_moons, train_test_split
 
 
@@ -70,6 +71,17 @@ def test_iris_scaling_is_fitted_on_the_training_part_only() -> None:
     assert np.allclose(result.scaler.scale, X_train.std(axis=0), rtol=0, atol=1e-12)
     assert not np.allclose(result.scaler.mean, data.X.mean(axis=0), rtol=0, atol=1e-6)
     assert result.model.metadata["standardizer"] == result.scaler.to_dict()
+
+
+def test_the_reload_check_notices_a_difference(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    model = MLP(2, [3, 2], seed=0)
+    X = np.array([[0.5, -1.0], [2.0, 0.25]])
+    assert reload_matches(model, tmp_path / "a" / "m.json", X)
+    assert not reload_matches(model, tmp_path / "m.json", X, lambda loaded: X + 1.0)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"saved {tmp_path / 'a' / 'm.json'}; reloaded it: identical predictions",
+                     f"saved {tmp_path / 'm.json'}; reloaded it: PREDICTIONS DIFFER"]
 
 
 def test_moons_demo_separates_the_moons() -> None:
