@@ -268,6 +268,9 @@ def _binary(
     return Op(name, symbol, f"a{symbol}b", forward, grads, ("a", "b"), derivatives)
 
 
+# Shared one-element results: a ReLU network makes thousands of these nodes per step.
+_ONE, _ZERO = (1.0,), (0.0,)
+
 _OP_LIST: list[Op] = [
     _binary("add", "+", operator.add, lambda out, a, b: (1.0, 1.0), ("1", "1")),
     _binary("sub", "-", operator.sub, lambda out, a, b: (1.0, -1.0), ("1", "-1")),
@@ -293,7 +296,7 @@ _OP_LIST: list[Op] = [
     _unary("sqrt", _sqrt, lambda out, a: (_div(0.5, out),), "1/(2*sqrt(a))"),
     _unary("tanh", math.tanh, lambda out, a: (1.0 - out * out,), "1 - tanh(a)**2 = 1 - out**2"),
     _unary("sigmoid", _sigmoid, lambda out, a: (out * (1.0 - out),), "sigmoid(a)*(1 - sigmoid(a))"),
-    _unary("relu", lambda a: 0.0 if a <= 0.0 else a, lambda out, a: (1.0 if a > 0.0 else 0.0,),
+    _unary("relu", lambda a: 0.0 if a <= 0.0 else a, lambda out, a: _ONE if a > 0.0 else _ZERO,
            "1 if a > 0 else 0", kinks=(0.0,)),
     _unary("leaky_relu", lambda a, s: s * a if a <= 0.0 else a,
            lambda out, a, s: (1.0 if a > 0.0 else s,), "1 if a > 0 else slope",
