@@ -25,7 +25,8 @@ Floating-point semantics follow IEEE 754 and PyTorch rather than Python's
 NaN or infinity into an error at the op that produced it.
 
 Subgradients at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``,
-``leaky_relu'(0) = slope``.
+``leaky_relu'(0) = slope``; so do the limits of ``a**b``: d/da = 0 where b = 0, and
+d/db = 0 where a = 0 and b >= 0 (where ``a**b*log(a)`` would be 0*-inf).
 """
 
 from __future__ import annotations
@@ -280,13 +281,14 @@ _OP_LIST: list[Op] = [
     ),
     _binary(
         "pow", "**", _pow,
-        lambda out, a, b: (b * _pow(a, b - 1.0), out * _log(a) if out != 0.0 else 0.0),
-        ("b*a**(b-1)", "a**b*log(a)"),
+        lambda out, a, b: (0.0 if b == 0.0 else b * _pow(a, b - 1.0),
+                           0.0 if a == 0.0 and b >= 0.0 else out * _log(a)),
+        ("b*a**(b-1) (0 at b = 0)", "a**b*log(a) (0 at a = 0, b >= 0)"),
     ),
     Op(
         "powc", "**n", "a**n", lambda a, n: _pow(a, n),
         lambda out, a, n: (n * _pow(a, n - 1.0) if n != 0.0 else 0.0,),
-        ("a",), ("n*a**(n-1)",), params=("n",),
+        ("a",), ("n*a**(n-1) (0 at n = 0)",), params=("n",),
     ),
     _unary("neg", operator.neg, lambda out, a: (-1.0,), "-1", symbol="-"),
     _unary("abs", abs, lambda out, a: (float((a > 0.0) - (a < 0.0)),), "sign(a) (0 at a = 0)",

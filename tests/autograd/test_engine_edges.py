@@ -544,3 +544,22 @@ def test_numpy_scalars_on_either_side(scalar: object) -> None:
         x.grad = 0.0
         r.backward()
         assert math.isclose(x.grad, g, rel_tol=1e-15), (r, g)
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.0, 0.0), (0.0, 2.0), (0.0, -1.0), (2.0, 0.0),
+                                      (-2.0, 3.0), (0.0, 0.5)])
+def test_pow_at_its_singular_points_matches_torch(a: float, b: float) -> None:
+    """0**0 and friends: the limits PyTorch uses (0 where b = 0 for d/da; 0 where a = 0 and
+    b >= 0 for d/db), not 0*inf = nan."""
+    torch = pytest.importorskip("torch")
+    x, y = Value(a), Value(b)
+    (x**y).backward()
+    tx = torch.tensor(a, dtype=torch.float64, requires_grad=True)
+    ty = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    (tx**ty).backward()
+    for ours, theirs in ((x.grad, tx.grad.item()), (y.grad, ty.grad.item())):
+        assert ours == theirs or (math.isnan(ours) and math.isnan(theirs)), (a, b, ours, theirs)
+    if b == 0.0:
+        assert x.grad == 0.0
+    if a == 0.0 and b >= 0.0:
+        assert y.grad == 0.0
