@@ -471,12 +471,14 @@ def _pow(a: Array, b: Array) -> Array:
 
 
 def _pow_grads(out: Array, a: Array, b: Array) -> tuple[VJP, VJP]:
+    # The limits PyTorch uses, as in the scalar table: d/da = 0 where b = 0, and
+    # d/db = 0 where a = 0 and b >= 0 (a**b log a would be 0 * -inf there).
     with np.errstate(**_IGNORE):
-        da = b * a ** (b - 1.0)
-        # d/db a**b = a**b log a; where out is 0 (a = 0, b > 0) the limit is 0, as in the
-        # scalar table.
-        db = np.where(out != 0.0, out * np.log(np.where(out != 0.0, a, 1.0)), 0.0)
-    return Elementwise(da, a.shape), Elementwise(db.astype(out.dtype, copy=False), b.shape)
+        da = np.where(b == 0.0, 0.0, b * a ** (b - 1.0))
+        zero = (a == 0.0) & (b >= 0.0)
+        db = np.where(zero, 0.0, out * np.log(np.where(zero, 1.0, a)))
+    return (Elementwise(da.astype(out.dtype, copy=False), a.shape),
+            Elementwise(db.astype(out.dtype, copy=False), b.shape))
 
 
 def _powc(a: Array, n: float) -> Array:
@@ -637,7 +639,8 @@ _OP_LIST: list[TensorOp] = [
     _binary("div", "/", _div, _div_grads,
             ("sum_to(g / b, a.shape)", "sum_to(-g * a / b**2, b.shape)")),
     _binary("pow", "**", _pow, _pow_grads,
-            ("sum_to(g * b * a**(b-1), a.shape)", "sum_to(g * a**b * log(a), b.shape)")),
+            ("sum_to(g * b * a**(b-1), a.shape) (0 at b = 0)",
+             "sum_to(g * a**b * log(a), b.shape) (0 at a = 0, b >= 0)")),
     TensorOp("powc", "**n", "a**n", _powc, _powc_grads, ("a",), ("g * n * a**(n-1)",),
              params=("n",), check=_check_real_param("powc", "exponent")),
     _unary("neg", np.negative, lambda out, a: (SumTo(a.shape, negate=True),), "-g", symbol="-"),

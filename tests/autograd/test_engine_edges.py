@@ -563,3 +563,15 @@ def test_pow_at_its_singular_points_matches_torch(a: float, b: float) -> None:
         assert x.grad == 0.0
     if a == 0.0 and b >= 0.0:
         assert y.grad == 0.0
+
+
+def test_tensor_pow_takes_the_same_limits_as_the_scalar_table() -> None:
+    points = [(0.0, 0.0), (0.0, 2.0), (0.0, -1.0), (2.0, 0.0), (-2.0, 3.0), (0.0, 0.5)]
+    a = ag.Tensor(np.array([p[0] for p in points]))
+    b = ag.Tensor(np.array([p[1] for p in points]))
+    (a**b).sum().backward()
+    for i, (pa, pb) in enumerate(points):
+        x, y = Value(pa), Value(pb)
+        (x**y).backward()
+        for ours, scalar in ((a.grad[i], x.grad), (b.grad[i], y.grad)):
+            assert ours == scalar or (math.isnan(ours) and math.isnan(scalar)), (pa, pb)
