@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "topological_order", "backward", "run_backward",
-    "zero_grad",
+    "start_pass", "finish_pass", "holds_nothing", "non_finite_gradient", "zero_grad",
     "AnomalyError",
 ]
 
@@ -75,8 +75,9 @@ def is_grad_enabled() -> bool:
 def topological_order(root: Value, *, include_leaves: bool = True) -> list[Value]:
     """Every node `root` depends on, each after all of its parents; `root` comes last.
 
-    Iterative depth-first search, so a chain of a million nodes needs no recursion.
-    The backward pass visits this list in reverse.
+    The leaves come first (in the order the search meets them), then the interior nodes
+    in depth-first post-order: the backward pass visits those in reverse.  The search is
+    iterative, so a chain of a million nodes needs no recursion.
     """
     interior, leaves = _interior_and_leaves(root)
     return [*leaves, *interior] if include_leaves else interior
