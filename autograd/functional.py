@@ -120,7 +120,7 @@ def log_softmax(logits: Sequence[Operand]) -> list[Value]:
 
 def softmax(logits: Sequence[Operand]) -> list[Value]:
     """exp(z_i - logsumexp(z)): probabilities that sum to 1, stable for large logits."""
-    return [p.exp() for p in log_softmax(logits)]
+    return [p.exp() for p in log_softmax(_vector(logits, "softmax"))]
 
 
 def cross_entropy(logits: Sequence[Operand], target: int) -> Value:

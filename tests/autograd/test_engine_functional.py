@@ -185,7 +185,7 @@ EMPTY_CALLS = [
 
 @pytest.mark.parametrize(("name", "call"), EMPTY_CALLS, ids=[c[0] for c in EMPTY_CALLS])
 def test_empty_inputs_raise(name: str, call: object) -> None:
-    with pytest.raises(ValueError, match=rf"{name}\(\).*empty"):
+    with pytest.raises(ValueError, match=rf"^{name}\(\).*empty"):
         call()  # type: ignore[operator]
 
 
