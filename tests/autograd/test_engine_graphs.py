@@ -272,6 +272,9 @@ def test_random_graphs_match_central_differences(program: Program) -> None:
 
 TORCH_RTOL = 1e-11
 TORCH_ATOL = 1e-12
+#: A gradient is a sum over paths of products of locals; on deep chains (and sums whose
+#: terms PyTorch adds in another order) rounding compounds: seen 1.6e-11 with 2000 examples.
+TORCH_GRAD_RTOL = 1e-10
 
 
 def compare_with_torch(program: Program) -> None:
@@ -291,7 +294,7 @@ def compare_with_torch(program: Program) -> None:
     assert math.isclose(run.root.data, theirs.root.item(), rel_tol=TORCH_RTOL, abs_tol=atol)
     for i, (leaf, tensor) in enumerate(zip(leaves, tensors)):
         want = tensor.grad.item() if tensor.grad is not None else 0.0
-        assert math.isclose(leaf.grad, want, rel_tol=TORCH_RTOL, abs_tol=atol), (
+        assert math.isclose(leaf.grad, want, rel_tol=TORCH_GRAD_RTOL, abs_tol=atol), (
             f"d root / d v{i}: ours {leaf.grad!r}, torch {want!r}"
         )
 
