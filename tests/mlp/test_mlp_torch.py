@@ -94,3 +94,16 @@ def test_from_torch_refuses_what_an_mlp_cannot_be(modules, message: str) -> None
 def test_to_torch_default_dtype_is_torchs() -> None:
     seq = MLP(2, [3, 1], seed=0).to_torch()
     assert next(seq.parameters()).dtype == torch.get_default_dtype()
+
+
+def test_importing_the_library_does_not_import_torch_or_matplotlib() -> None:
+    """PyTorch and matplotlib are imported only when a function that needs them is called."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, autograd, mlp, viz, mlp.io, mlp.plot\n"
+         "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))"],
+        capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
