@@ -30,6 +30,8 @@ from mlp.datasets import _check_seed
 if TYPE_CHECKING:
     from os import PathLike
 
+    from mlp.losses import Loss
+
 __all__ = [
     "ENGINES", "BaseMLP", "BaseLayer", "LayerSpec", "check_engine", "check_architecture",
     "check_layer", "model_class", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
@@ -367,6 +369,15 @@ class BaseMLP:
             layer.zero_grad()
 
     # -- predictions ----------------------------------------------------------------------
+
+    def batch_loss(self, loss: Loss, X: np.ndarray, targets: np.ndarray  # noqa: N803
+                   ) -> tuple[Any, np.ndarray]:
+        """The mean `loss` over a batch (a node to call ``backward`` on), and what the loss
+        read (logits or outputs) as an array (n, n_outputs): one training step's forward.
+
+        `X` is a checked float array (n, n_inputs) and `targets` one target per sample.
+        """
+        raise NotImplementedError
 
     def _probabilities(self, X: Any) -> np.ndarray:  # noqa: N803 - one sample per row
         """The engine's outputs read as probabilities, shape (n, n_outputs)."""

@@ -43,6 +43,7 @@ from mlp.base import (
     check_layer,
     model_class,
 )
+from mlp.losses import Loss, mean
 
 __all__ = [
     "Neuron", "Layer", "MLP", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
@@ -459,6 +460,17 @@ class MLP(BaseMLP):
             else:
                 out = [[apply(_SIGMOID, (row[0],))] for row in out]
         return self._numbers(out)
+
+    def batch_loss(self, loss: Loss, X: np.ndarray, targets: np.ndarray
+                   ) -> tuple[Value, np.ndarray]:
+        """The mean of the per-sample losses (one ``sum`` node and a division), and the
+        logits or outputs it read (see `BaseMLP.batch_loss`)."""
+        rows = self._logit_rows([tuple(map(Value, r)) for r in X.tolist()])
+        if not loss.reads_logits:
+            rows = [self._apply_output(o) for o in rows]
+        per_sample = loss.per_sample
+        total = mean([per_sample(list(o), t) for o, t in zip(rows, targets.tolist())])
+        return total, self._numbers(rows)
 
     def _numbers(self, rows: Sequence[Sequence[Value]]) -> np.ndarray:
         """The data of rows of output Values, as a float array (n, n_outputs)."""

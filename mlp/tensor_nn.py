@@ -28,7 +28,7 @@ on arrays with the same code:
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -42,6 +42,9 @@ from mlp.base import (
     _check_finite,
     _initial_weight,
 )
+
+if TYPE_CHECKING:
+    from mlp.losses import Loss
 
 __all__ = ["TensorLayer", "TensorMLP"]
 
@@ -202,6 +205,17 @@ class TensorMLP(BaseMLP):
         out = z.sigmoid() if self.output == "sigmoid" else z.softmax(axis=-1)
         out.label = "out"
         return out
+
+    def batch_loss(self, loss: Loss, X: np.ndarray, targets: np.ndarray
+                   ) -> tuple[Tensor, np.ndarray]:
+        """The loss of the whole batch as one node of the Tensor op table (the mean over
+        the samples), and the logits or outputs it read (see `BaseMLP.batch_loss`)."""
+        outs = self.forward_batch(X, logits=loss.reads_logits)
+        total = loss(outs, targets)
+        if not isinstance(total, Tensor):
+            raise TypeError(f"loss {loss.name!r} did not return a Tensor for a Tensor batch; "
+                            f"the tensor engine needs losses that take Tensors")
+        return total, outs.data
 
     def forward_array(self, X: Any, *, logits: bool = False) -> np.ndarray:
         """Outputs (or `logits`) for a batch as a float array of shape (n, n_outputs)."""

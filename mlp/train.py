@@ -25,11 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, no_grad
-from autograd.tensor import Tensor
+from autograd import no_grad
 from mlp.base import BaseMLP
 from mlp.datasets import _check_seed, train_test_split
-from mlp.losses import Loss, get_loss, mean
+from mlp.losses import Loss, get_loss
 from mlp.optim import LRSchedule, Optimizer, get_optimizer
 
 __all__ = ["fit", "evaluate", "History", "TrainingDivergedError"]
@@ -145,25 +144,6 @@ def _as_matrix(model: BaseMLP, X: Any) -> np.ndarray:
 # -- one pass -------------------------------------------------------------------------------
 
 
-def _batch_loss(model: BaseMLP, loss: Loss, X: np.ndarray, targets: np.ndarray
-                ) -> tuple[Value | Tensor, np.ndarray]:
-    """The mean loss of a batch (a node to call backward on) and what the loss read
-    (logits or outputs) as an array (n, n_outputs)."""
-    if model.engine == "tensor":
-        outs = model.forward_batch(X, logits=loss.reads_logits)
-        total = loss(outs, targets)
-        if not isinstance(total, Tensor):
-            raise TypeError(f"loss {loss.name!r} did not return a Tensor for a Tensor batch; "
-                            f"the tensor engine needs losses that take Tensors")
-        return total, outs.data
-    rows = model._logit_rows([tuple(map(Value, r)) for r in X.tolist()])
-    if not loss.reads_logits:
-        rows = [model._apply_output(o) for o in rows]
-    per_sample = loss.per_sample
-    total = mean([per_sample(list(o), t) for o, t in zip(rows, targets.tolist())])
-    return total, np.array([[v.data for v in o] for o in rows]).reshape(len(rows), -1)
-
-
 def _count_correct(scores: np.ndarray, labels: np.ndarray, threshold: float) -> int:
     """How many rows of `scores` pick their label: argmax, or one score above `threshold`."""
     if scores.shape[1] == 1:
@@ -189,7 +169,7 @@ def evaluate(model: BaseMLP, X: Any, y: Any, loss: str | Loss = "cross_entropy",
     with no_grad():
         for start in range(0, n, batch_size):
             part = slice(start, start + batch_size)
-            batch_loss, scores = _batch_loss(model, loss_fn, data[part], targets.for_loss[part])
+            batch_loss, scores = model.batch_loss(loss_fn, data[part], targets.for_loss[part])
             total += float(batch_loss.data) * len(scores)
             if targets.labels is not None:
                 correct += _count_correct(scores, targets.labels[part], threshold)
@@ -337,7 +317,7 @@ def fit(
             for start in range(0, n, size):
                 picked = slice(start, start + size) if order is None else \
                     order[start:start + size]
-                batch_loss, scores = _batch_loss(model, loss_fn, data[picked],
+                batch_loss, scores = model.batch_loss(loss_fn, data[picked],
                                                  targets.for_loss[picked])
                 value = float(batch_loss.data)
                 if not math.isfinite(value):
