@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "topological_order", "backward", "run_backward",
-    "start_pass", "finish_pass", "holds_nothing", "non_finite_gradient", "zero_grad",
+    "start_pass", "finish_pass", "holds_nothing", "non_finite_gradient", "real_number",
+    "zero_grad",
     "AnomalyError",
 ]
 
@@ -118,9 +119,7 @@ def backward(root: Value, grad: float = 1.0) -> None:
     Leaves accumulate (a second call adds the same gradients again, like PyTorch);
     every interior node's ``grad`` is reset, so it shows this pass's gradient only.
     """
-    if isinstance(grad, bool) or not isinstance(grad, (int, float)):
-        grad = _as_float(grad)
-    run_backward(root, float(grad))
+    run_backward(root, root.backward_seed(grad))
 
 
 def run_backward(root: Any, seed: Any) -> None:
@@ -229,11 +228,12 @@ def all_finite(x: Any) -> bool:
     return bool(np.all(np.isfinite(x)))
 
 
-def _as_float(x: object) -> float:
+def real_number(x: object) -> float:
+    """A NumPy real scalar as a float; TypeError for anything else (a backward seed)."""
     try:
         import numpy as np
 
-        if isinstance(x, np.generic) and np.isrealobj(x):
+        if isinstance(x, np.generic) and np.isrealobj(x) and not isinstance(x, np.bool_):
             return float(x)  # type: ignore[arg-type]
     except ImportError:  # pragma: no cover
         pass

@@ -238,6 +238,12 @@ class Tensor:
         its own shape: the gradient of some scalar with respect to this tensor.  Leaves
         accumulate across calls; call `zero_grad` between steps.
         """
+        graph.run_backward(self, self.backward_seed(grad))
+
+    def backward_seed(self, grad: Any = None) -> np.ndarray:
+        """The checked seed a backward pass starts from: ones for a one-element tensor, else
+        `grad`, an array of this tensor's shape (copied).  The stepper starts from it too.
+        """
         if not self.requires_grad:
             raise ValueError("backward() on a tensor that does not require grad (a constant, "
                              "or made under no_grad): there is nothing to differentiate")
@@ -248,15 +254,14 @@ class Tensor:
                     f"shape {self.shape}: reduce it first (e.g. .sum()) or pass grad=, an "
                     f"array of shape {self.shape}"
                 )
-            seed = np.ones(self.shape, dtype=self.dtype)
-        else:
-            if isinstance(grad, Tensor):
-                grad = grad.data
-            seed = _to_array(grad, self.dtype, copy=True, what="backward(grad=...)")
-            if seed.shape != self.shape:
-                raise ShapeError(f"backward: grad has shape {seed.shape} but the tensor has "
-                                 f"shape {self.shape}")
-        graph.run_backward(self, seed)
+            return np.ones(self.shape, dtype=self.dtype)
+        if isinstance(grad, Tensor):
+            grad = grad.data
+        seed = _to_array(grad, self.dtype, copy=True, what="backward(grad=...)")
+        if seed.shape != self.shape:
+            raise ShapeError(f"backward: grad has shape {seed.shape} but the tensor has "
+                             f"shape {self.shape}")
+        return seed
 
     def zero_grad(self) -> None:
         """Reset ``grad`` to 0.0 on every node of this tensor's graph (like `Value.zero_grad`)."""

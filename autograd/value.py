@@ -68,7 +68,18 @@ class Value:
 
     def backward(self, grad: float = 1.0) -> None:
         """Fill ``grad`` of every node this value depends on (see `autograd.backward`)."""
-        graph.backward(self, grad)
+        graph.run_backward(self, self.backward_seed(grad))
+
+    def backward_seed(self, grad: float | None = 1.0) -> float:
+        """The checked d(self)/d(self) a backward pass starts from: `grad` (None: 1) as a float.
+
+        `backward` and the stepper (`viz.backward_steps`) both start from it.
+        """
+        if grad is None:
+            return 1.0
+        if isinstance(grad, bool) or not isinstance(grad, (int, float)):
+            return graph.real_number(grad)
+        return float(grad)
 
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""

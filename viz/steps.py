@@ -60,29 +60,9 @@ def check_node(root: Any, what: str = "root") -> None:
 
 
 def resolve_seed(root: Any, seed: Any = None) -> Any:
-    """The gradient that starts a backward pass, as ``backward()`` would seed it.
-
-    A scalar root gets 1.0 (or `seed` as a float); a one-element array root an array of
-    ones; a larger array root needs `seed` (an array of its shape, copied in its dtype).
-    """
-    data = root.data
-    if isinstance(data, numbers.Real):
-        if seed is None:
-            return 1.0
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Real):
-            raise TypeError(f"seed must be a real number, got {type(seed).__name__}")
-        return float(seed)
-    import numpy as np
-
-    if seed is not None:
-        seed = np.array(getattr(seed, "data", seed), dtype=data.dtype, copy=True)
-        if seed.shape != data.shape:
-            raise ValueError(f"seed has shape {seed.shape} but the root has shape {data.shape}")
-        return seed
-    if getattr(data, "size", None) == 1:
-        return np.ones_like(data)
-    raise ValueError(f"the root has shape {getattr(data, 'shape', '?')}: give seed=, an array of "
-                     f"its shape (or reduce the root to one element first)")
+    """The gradient that starts a backward pass, checked exactly as ``backward()`` checks it
+    (the node's own ``backward_seed``): 1 for a scalar or a one-element array by default."""
+    return root.backward_seed(seed)
 
 
 @dataclass(frozen=True)

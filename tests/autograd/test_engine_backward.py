@@ -130,11 +130,17 @@ def test_backward_seed() -> None:
     assert x3.grad == 8.0 and type(x3.grad) is float
 
 
-@pytest.mark.parametrize("seed", ["1", None, [1.0], True, 1j], ids=repr)
+@pytest.mark.parametrize("seed", ["1", [1.0], True, np.bool_(True), 1j], ids=repr)
 def test_backward_seed_must_be_a_real_number(seed: object) -> None:
     x = Value(1.0)
     with pytest.raises(TypeError, match=type(seed).__name__):
         (x * 2).backward(seed)  # type: ignore[arg-type]
+
+
+def test_backward_seed_none_means_one_like_pytorch() -> None:
+    x = Value(3.0)
+    (x * x).backward(None)  # type: ignore[arg-type]
+    assert x.grad == 6.0
 
 
 def test_backward_on_a_leaf() -> None:

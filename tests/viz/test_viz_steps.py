@@ -113,7 +113,7 @@ def test_seed_argument_scales_like_backward() -> None:
     c2, v2 = seed_graph()
     c2.backward(2.5)
     assert stepped == {k: n.grad for k, n in v2.items()}
-    with pytest.raises(TypeError, match="seed must be a real number"):
+    with pytest.raises(TypeError, match="needs a real number, got str"):
         backward_steps(c, "1")
 
 
@@ -439,9 +439,9 @@ def test_a_tensor_root_with_a_given_seed_steps_like_backward_with_that_grad() ->
     w.zero_grad()
     out.backward([[1.0, 2.0], [3.0, 4.0]])
     assert np.array_equal(stepped, w.grad)
-    with pytest.raises(ValueError, match="seed has shape"):
+    with pytest.raises(ValueError, match="grad has shape"):
         backward_steps(out, [1.0, 2.0])
-    with pytest.raises(ValueError, match="give seed="):
+    with pytest.raises(ValueError, match="without grad needs a one-element output"):
         backward_steps(out)
 
 
