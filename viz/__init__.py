@@ -13,8 +13,8 @@ da/dy = da/da * da/dy = 1 * x = 1 * 3 = 3
 * `tree` / `table`: the graph as text for a terminal.
 * `forward_steps` / `backward_steps`: the passes one step at a time, with the chain
   rule written out; `format_forward` / `format_backward` print them as tables.
-* `frames`, `write_frames`, `write_html`: a picture per step, and one offline page to
-  click (or arrow-key) through them.
+* `frames`, `write_frames`, `write_gif`, `write_html`: a picture per step (all the
+  same size), an animated GIF of them, and one offline page to click through them.
 * `build` / `parse`: a graph from an expression such as ``"x*(2*y + z)"``.
 
 The command line does all of it: ``python -m viz "x*(2*y + z)" x=3 y=1 z=2``.
@@ -34,11 +34,14 @@ from viz.dot import (
 )
 from viz.expr import Expression, ExpressionError, ParsedExpression, build, parse
 from viz.naming import GraphNames, format_value
-from viz.pages import Frame, frames, html_page, write_frames, write_html
+from viz.frames import Frame, frames, write_frames
+from viz.gif import write_gif
+from viz.pages import html_page, write_html
 from viz.steps import (
     BackwardStep,
     ForwardStep,
     backward_steps,
+    final_gradients,
     format_backward,
     format_forward,
     format_gradients,
@@ -52,7 +55,8 @@ __all__ = [
     "tree", "table", "to_text",
     "forward_steps", "backward_steps", "ForwardStep", "BackwardStep",
     "format_forward", "format_backward", "format_gradients",
-    "Frame", "frames", "write_frames", "write_html", "html_page",
+    "final_gradients",
+    "Frame", "frames", "write_frames", "write_gif", "write_html", "html_page",
     "build", "parse", "Expression", "ParsedExpression", "ExpressionError",
     "GraphNames", "format_value",
 ]

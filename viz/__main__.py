@@ -153,9 +153,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     print(f"f = {args.expression}", file=out)
     print("\nForward pass", file=out)
     print(format_forward(forward_steps(root, names=names)), file=out)
-    print(f"\nBackward pass (seed d{names.in_d(root)}/d{names.in_d(root)} = 1)", file=out)
+    print(f"\nBackward pass (output gradient {names.partial(root, root)} = 1)", file=out)
     steps = list(backward_steps(root, names=names))
     print(format_backward(steps, rules=not args.no_rules), file=out)
+    root.backward()  # the stepper writes no gradient: these are the engine's
     print("\nGradients", file=out)
     print(format_gradients(root, names=names) or "(no inputs)", file=out)
     if args.text:
@@ -173,7 +174,6 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
             except GraphvizNotFoundError as error:
                 missing.append(f"{error.dot_path} (the graph)" if error.dot_path else "")
         if args.html or args.frames:
-            # frames() runs the backward pass again; it leaves the same gradients.
             pictures = frames(root, forward=True, **draw_options)
             if args.html:
                 try:

@@ -58,25 +58,28 @@ def _format_scalar(x: float, number_format: str) -> str:
     return "0" if text in ("-0", "-0.0") and float(x) == 0.0 else text
 
 
-def format_value(x: Any, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
+def format_value(x: Any, number_format: str = DEFAULT_NUMBER_FORMAT, *,
+                 shape: bool = True) -> str:
     """A node's data, grad or local derivative as short text.
 
     A real number is formatted with `number_format`; an array (anything with ``shape``
     and ``size``, e.g. a NumPy array of a Tensor node) shows its values when it is small
     and its shape with mean/min/max otherwise; anything else (a vector-Jacobian product
-    object, say) shows its ``repr``, shortened.
+    object, say) shows its ``repr``, shortened.  ``shape=False`` leaves the shape out
+    of a large array's summary (for a picture that shows it beside the name).
     """
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return _format_scalar(x, number_format)
-    shape = getattr(x, "shape", None)
+    dims = getattr(x, "shape", None)
     size = getattr(x, "size", None)
-    if isinstance(shape, tuple) and isinstance(size, int):
-        return _format_array(x, shape, size, number_format)
+    if isinstance(dims, tuple) and isinstance(size, int):
+        return _format_array(x, dims, size, number_format, with_shape=shape)
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _format_array(x: Any, shape: tuple[int, ...], size: int, number_format: str) -> str:
+def _format_array(x: Any, shape: tuple[int, ...], size: int, number_format: str, *,
+                  with_shape: bool = True) -> str:
     import numpy as np  # only arrays get here, so only array users pay for the import
 
     if size == 0:
@@ -95,8 +98,8 @@ def _format_array(x: Any, shape: tuple[int, ...], size: int, number_format: str)
     def fmt(v: float) -> str:
         return _format_scalar(v, number_format)
 
-    dims = "×".join(str(d) for d in shape)
-    return f"{dims} mean {fmt(mean)} in [{fmt(low)}, {fmt(high)}]"
+    summary = f"mean {fmt(mean)} in [{fmt(low)}, {fmt(high)}]"
+    return f"{'×'.join(str(d) for d in shape)} {summary}" if with_shape else summary
 
 
 def is_zero(x: Any) -> bool:

@@ -1,14 +1,15 @@
 """The forward and backward passes, one step at a time.
 
-`backward_steps` *is* the engine's backward pass (`autograd.graph.run_backward`) cut
-into edges: the same topological order visited in reverse, every gradient reset and
-the root seeded the same way, and for every edge the same ``parent.grad += local *
-upstream`` with the ``local`` the node stored at forward time.  As in the engine, a
-leaf that held a gradient before the pass (from an earlier ``backward()``) first sums
-this pass's contributions from 0 and gets its earlier gradient added back once the last
-edge is done.  Each edge is reported as a `BackwardStep` before the next one runs, so
-after the last step every gradient equals what ``backward()`` gives, bit for bit.
-Nothing here computes an op's derivative: the numbers are the node's stored
+`backward_steps` is the engine's backward pass (`autograd.graph.run_backward`) cut
+into edges: the same topological order visited in reverse, the same output gradient
+(df/df = 1 by default), and for every edge the same ``parent.grad += local * upstream``
+with the ``local`` the node stored at forward time.  It runs as a pass of its own: the
+gradients it reports are summed in a table of its own, starting from 0 for every node
+(as the engine's loop starts from 0), and no node's ``grad`` is ever read or written.
+So stepping changes nothing in the graph, and a walk abandoned half-way cannot change
+gradients computed afterwards; the tests check that after the last step the reported
+gradients equal, bit for bit, what ``backward()`` gives on a graph with no earlier
+gradients.  Nothing here computes an op's derivative: the numbers are the node's stored
 ``local_grads`` and the formula text is the op table's.
 
 >>> from autograd import Value
@@ -31,23 +32,23 @@ from __future__ import annotations
 import numbers
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from autograd.graph import (
     STATE,
     all_finite,
-    finish_pass,
     holds_nothing,
     non_finite_gradient,
-    start_pass,
+    topological_order,
 )
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, as_atom, format_value
 
 __all__ = [
-    "ForwardStep", "BackwardStep", "forward_steps", "backward_steps", "resolve_seed",
+    "ForwardStep", "BackwardStep", "forward_steps", "backward_steps", "output_gradient",
     "format_forward", "format_backward", "format_gradients", "check_node", "zero_like",
+    "final_gradients",
 ]
 
 
@@ -59,10 +60,14 @@ def check_node(root: Any, what: str = "root") -> None:
                             f"{type(root).__name__}: {root!r:.60}")
 
 
-def resolve_seed(root: Any, seed: Any = None) -> Any:
-    """The gradient that starts a backward pass, checked exactly as ``backward()`` checks it
-    (the node's own ``backward_seed``): 1 for a scalar or a one-element array by default."""
-    return root.backward_seed(seed)
+def output_gradient(root: Any, grad: Any = None) -> Any:
+    """The output gradient df/df that starts a backward pass, checked exactly as
+    ``backward()`` checks it (the node's own ``backward_seed``): 1 for a scalar or a
+    one-element array by default."""
+    return root.backward_seed(grad)
+
+
+resolve_seed = output_gradient  # the earlier name, still imported by viz.pages
 
 
 @dataclass(frozen=True)
@@ -98,16 +103,16 @@ class ForwardStep:
 class BackwardStep:
     """One edge of the backward pass: `node` passes gradient to its input number `input_index`.
 
-    ``contribution = local * upstream`` is added to the input's gradient, taking it from
-    `grad_before` to `grad_after`: the sum of this pass's contributions so far, which is
-    what the engine holds in ``input.grad`` at that moment.  A leaf that held a gradient
-    before the pass (`held_before`, from an earlier ``backward()``) gets it added back
-    once the pass is over, as in the engine: after the input's last edge
-    (`last_into_input`) its gradient ends at `final_grad`.
+    ``contribution = local * upstream`` is added to the input's gradient in this pass,
+    taking it from `grad_before` to `grad_after` (the sum of this pass's contributions so
+    far, what the engine's loop holds in ``input.grad`` at that moment).  After the input's
+    last edge (`last_into_input`) the sum is complete.  `held_before` is what a leaf
+    held when the walk started (from an earlier ``backward()``): the stepper leaves it
+    alone, and ``backward()`` would end with `final_grad` = held + this pass's sum.
 
     `rule` is the op table's statement of the local derivative (``d(a*b)/db = a``) and
     `local_formula` the same derivative in node names (``x``); `upstream_formula` is the
-    upstream gradient written as a formula in node names (``x`` for dc/db in the seed's
+    upstream gradient written as a formula in node names (``x`` for dc/db in
     c = x*b), or None when it would be too long to read.  `accumulates` is True when the
     input already received gradient in this pass (it feeds several nodes).
     """
@@ -138,7 +143,7 @@ class BackwardStep:
     number_format: str = field(default=DEFAULT_NUMBER_FORMAT, repr=False)
     #: the upstream gradient as a formula in node names (``x``), None when too long
     upstream_formula: str | None = None
-    #: what a leaf input held before this pass; the engine adds it back at the end
+    #: what a leaf input held when the walk started; ``backward()`` would add it back
     held_before: Any = 0.0
     #: True for the last edge into this input: its gradient is complete after it
     last_into_input: bool = False
@@ -160,10 +165,11 @@ class BackwardStep:
 
     @property
     def final_grad(self) -> Any:
-        """The input's gradient once the pass is over, if this is its last edge.
+        """What ``backward()`` would leave in the input's ``grad``, on its last edge.
 
         That is `grad_after`, plus `held_before` for a leaf that held a gradient (the
         engine's ``leaf.grad = held + leaf.grad``); None before the input's last edge.
+        The stepper itself never writes it.
         """
         if not self.last_into_input:
             return None
@@ -208,8 +214,8 @@ class BackwardStep:
             self.input_name[0].isdigit()) else f"({self.input_name})"
         text = f"{name}.grad: {self._fmt(self.grad_before)} -> {self._fmt(self.grad_after)}"
         if self.last_into_input and self.keeps_earlier_grad:
-            text += (f" (+ {self._fmt(self.held_before)} held before the pass = "
-                     f"{self._fmt(self.final_grad)})")
+            text += (f" (backward() would add the {self._fmt(self.held_before)} held "
+                     f"before: {self._fmt(self.final_grad)})")
         return text
 
     def __str__(self) -> str:
@@ -354,19 +360,31 @@ def forward_steps(root: Any, *, number_format: str = DEFAULT_NUMBER_FORMAT,
     return steps
 
 
-def backward_steps(root: Any, seed: Any = None, *, number_format: str = DEFAULT_NUMBER_FORMAT,
+def backward_steps(root: Any, grad: Any = None, *, number_format: str = DEFAULT_NUMBER_FORMAT,
                    names: GraphNames | None = None) -> Iterator[BackwardStep]:
-    """Run the backward pass from `root` one edge at a time, yielding a `BackwardStep` per edge.
+    """The backward pass from `root` one edge at a time: a `BackwardStep` per edge.
 
-    The gradients change as the iteration goes on, exactly as in ``root.backward()``;
-    after the last step every ``grad`` in the graph is the one ``backward()`` gives.
-    `seed` defaults to 1 (see `resolve_seed`).  A root that is a leaf has no edges: its
-    gradient is increased by the seed and nothing is yielded, as in the engine.
+    The walk is a pass of its own (see the module docstring): every gradient it reports
+    starts from 0, and it never reads or writes any node's ``grad``, so the graph is the
+    same before, during and after it, whether or not the iteration is finished.  `frames`
+    draws the same pass.  Call ``root.backward()`` for the gradients themselves; the
+    last record into each input holds the same number.  `grad` is the output gradient
+    df/df, 1 by default (checked as ``backward()`` checks it).  A root that is a leaf
+    has no edges: nothing is yielded.
     """
     check_node(root)
-    seed = resolve_seed(root, seed)
+    start = output_gradient(root, grad)
     names = names or GraphNames(root, number_format)
-    return _walk(root, seed, names)
+    return _walk(root, start, names)
+
+
+def final_gradients(steps: Iterable[BackwardStep]) -> dict[Any, Any]:
+    """Each input's gradient at the end of a stepped pass: its last record's `grad_after`.
+
+    The same numbers ``backward()`` leaves in ``grad`` on a graph without earlier
+    gradients.  Inputs are keyed by node; the root itself is not included.
+    """
+    return {step.input: step.grad_after for step in steps if step.last_into_input}
 
 
 def zero_like(x: Any) -> Any:
@@ -384,68 +402,67 @@ def _copy(x: Any) -> Any:
     return copy() if callable(copy) and not isinstance(x, numbers.Number) else x
 
 
-def _walk(root: Any, seed: Any, names: GraphNames) -> Iterator[BackwardStep]:
-    # The engine's own pass: autograd.graph.run_backward's start, loop order and finish.
+def _walk(root: Any, start: Any, names: GraphNames) -> Iterator[BackwardStep]:
+    # The engine's loop (autograd.graph.run_backward) in the same order over the same
+    # stored locals, but summing into a table of its own: no node's ``grad`` is read or
+    # written, so a walk abandoned half-way (or never finished) changes nothing.
     if not root.parents:
-        root.grad += seed
         return
-    interior, held = start_pass(root, seed)
+    interior = topological_order(root, include_leaves=False)
     edges_left: dict[Any, int] = {}
     for node in interior:
         for parent in node.parents:
             edges_left[parent] = edges_left.get(parent, 0) + 1
-    formulas: dict[Any, str | None] = {root: format_value(seed, names.number_format)
-                                       if isinstance(seed, numbers.Real) else None}
-    received: set[Any] = set()
+    held = {leaf: _copy(leaf.grad) for leaf in names.order if not leaf.parents}
+    grads: dict[Any, Any] = {root: start}
+    formulas: dict[Any, str | None] = {root: format_value(start, names.number_format)
+                                       if isinstance(start, numbers.Real) else None}
     index = 0
-    finished = False
-    try:
-        for node in reversed(interior):
-            upstream = node.grad
-            upstream_formula = formulas.get(node)
-            n = len(node.parents)
-            op = node.op
-            expression = names.expression(node)
-            upstream_symbol = names.partial(root, node)
-            repeated = {p for p, k in Counter(node.parents).items() if k > 1}
-            for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
-                contribution = local * upstream
-                if STATE.anomaly and not all_finite(contribution):
-                    raise non_finite_gradient(node, i, upstream, local, contribution)
-                before = _copy(parent.grad)
-                accumulates = parent in received
-                parent.grad += contribution
-                received.add(parent)
-                edges_left[parent] -= 1
-                index += 1
-                local_formula = names.local_derivative(node, i)
-                scalar = isinstance(local, numbers.Real)
-                if scalar:
-                    term = _product(upstream_formula, _first_form(local_formula))
-                    formula = _sum(formulas.get(parent), term) if accumulates else term
-                    formulas[parent] = formula if formula and len(formula) <= _MAX_FORMULA \
-                        else None
-                local_symbol = names.partial(node, parent)
-                if parent in repeated:
-                    local_symbol += f"[{op.input_name(i, n)}]"
-                yield BackwardStep(
-                    index=index, node=node, node_name=names[node], op=op,
-                    expression=expression, upstream=upstream, input_index=i, input=parent,
-                    input_name=names[parent], rule=op.formula(i, n, node.params),
-                    local_formula=local_formula, local=local, contribution=contribution,
-                    grad_before=before, grad_after=_copy(parent.grad),
-                    accumulates=accumulates, first_of_node=i == 0,
-                    upstream_symbol=upstream_symbol, local_symbol=local_symbol,
-                    target_symbol=names.partial(root, parent),
-                    number_format=names.number_format, upstream_formula=upstream_formula,
-                    held_before=held.get(parent, 0.0),
-                    last_into_input=edges_left[parent] == 0,
-                    vjp_formula=None if scalar else names.local_derivative(
-                        node, i, upstream=upstream_symbol),
-                )
-        finished = True
-    finally:
-        finish_pass(held, finished)  # stopped early or failed: leaves as they were
+    for node in reversed(interior):
+        upstream = grads[node]
+        upstream_formula = formulas.get(node)
+        n = len(node.parents)
+        op = node.op
+        expression = names.expression(node)
+        upstream_symbol = names.partial(root, node)
+        repeated = {p for p, k in Counter(node.parents).items() if k > 1}
+        for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+            contribution = local * upstream
+            if STATE.anomaly and not all_finite(contribution):
+                raise non_finite_gradient(node, i, upstream, local, contribution)
+            accumulates = parent in grads
+            before = grads.get(parent, 0.0)
+            # the engine's ``parent.grad += contribution``, on a copy: records keep their bits
+            after = _copy(before)
+            after += contribution
+            grads[parent] = after
+            edges_left[parent] -= 1
+            index += 1
+            local_formula = names.local_derivative(node, i)
+            scalar = isinstance(local, numbers.Real)
+            if scalar:
+                term = _product(upstream_formula, _first_form(local_formula))
+                formula = _sum(formulas.get(parent), term) if accumulates else term
+                formulas[parent] = formula if formula and len(formula) <= _MAX_FORMULA \
+                    else None
+            local_symbol = names.partial(node, parent)
+            if parent in repeated:
+                local_symbol += f"[{op.input_name(i, n)}]"
+            yield BackwardStep(
+                index=index, node=node, node_name=names[node], op=op,
+                expression=expression, upstream=upstream, input_index=i, input=parent,
+                input_name=names[parent], rule=op.formula(i, n, node.params),
+                local_formula=local_formula, local=local, contribution=contribution,
+                grad_before=before, grad_after=after,
+                accumulates=accumulates, first_of_node=i == 0,
+                upstream_symbol=upstream_symbol, local_symbol=local_symbol,
+                target_symbol=names.partial(root, parent),
+                number_format=names.number_format, upstream_formula=upstream_formula,
+                held_before=held.get(parent, 0.0),
+                last_into_input=edges_left[parent] == 0,
+                vjp_formula=None if scalar else names.local_derivative(
+                    node, i, upstream=upstream_symbol),
+            )
 
 
 # -- printed tables -----------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,52 +11,8 @@ import pytest
 from viz_graphs import seed_graph
 
 import viz
-from autograd import Value
-from viz.steps import backward_steps
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
-
-
-def test_frames_cover_every_step_and_end_with_backwards_gradients() -> None:
-    c, v = seed_graph()
-    frames = viz.frames(c)
-    n_edges = sum(len(n.parents) for n in viz.GraphNames(c).order)
-    assert [f.kind for f in frames] == ["seed"] + ["backward"] * n_edges + ["done"]
-    assert [f.index for f in frames] == list(range(len(frames)))
-    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (4.0, 6.0, 3.0)
-    # Each backward frame's caption is its step's chain rule, and the picture shows the
-    # gradient the input has just received.
-    for frame in frames[1:-1]:
-        step = frame.step
-        assert frame.caption[0] == step.chain_rule()
-        assert f"grad {viz.format_value(step.grad_after)}" in frame.graph.source
-    assert frames[-1].caption == ("dc/dx = 4", "dc/dy = 6", "dc/dz = 3")
-
-
-def test_frames_start_fresh_unless_asked_to_accumulate() -> None:
-    c, v = seed_graph()
-    c.backward()
-    viz.frames(c)
-    assert v["x"].grad == 4.0  # not 8: the frames show one pass from zero
-    viz.frames(c, fresh=False)
-    assert v["x"].grad == 8.0  # like a second backward(), leaves accumulate
-
-
-def test_unknown_gradients_show_question_marks_until_reached() -> None:
-    c, _ = seed_graph()
-    frames = viz.frames(c)
-    assert frames[0].graph.source.count("grad ?") == 6  # only the root is known
-    assert frames[-1].graph.source.count("grad ?") == 0
-
-
-def test_forward_frames() -> None:
-    c, _ = seed_graph()
-    frames = viz.frames(c, forward=True)
-    forward = [f for f in frames if f.kind == "forward"]
-    assert len(forward) == 1 + 3  # the inputs, then a, b, c
-    assert forward[0].graph.source.count("data ?") == 3
-    assert forward[-1].caption == ("c = x*b = 12",)
-    assert "data ?" not in forward[-1].graph.source
 
 
 def test_the_current_edge_is_highlighted() -> None:
@@ -174,32 +129,6 @@ def test_page_script_steps_with_arrow_keys_and_buttons(tmp_path: Path) -> None:
     assert result["counter"] == f"2 / {len(frames)}"
     assert result["hash"] == "#2"
     assert result["prevDisabled"] is False
-
-
-def test_step_records_drive_the_pictures_not_the_live_graph() -> None:
-    # A frame drawn mid-pass keeps its numbers even after the pass goes on.
-    x = Value(2.0, "x")
-    f = x * x
-    f.label = "f"
-    frames = viz.frames(f)
-    assert "grad 2" in frames[1].graph.source and "grad 4" in frames[2].graph.source
-    # x held 4 from the frames' pass: a new pass sums its own 2 + 2 and then adds the 4
-    steps = list(backward_steps(f))
-    assert [(s.grad_after, s.held_before) for s in steps] == [(2.0, 4.0), (4.0, 4.0)]
-    assert steps[-1].final_grad == x.grad == 8.0
-    assert re.search(r"x</B></TD><TD>data 2</TD><TD>grad 2<", frames[1].graph.source)
-
-
-def test_frames_of_a_pass_onto_held_gradients_say_what_the_leaves_end_with() -> None:
-    c, v = seed_graph()
-    c.backward()
-    frames = viz.frames(c, fresh=False)
-    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (8.0, 12.0, 6.0)
-    done = frames[-1].caption
-    assert done[:3] == ("dc/dx = 8", "dc/dy = 12", "dc/dz = 6")
-    assert "x.grad = 4 + 4 = 8" in " ".join(done)
-    into_z = next(f for f in frames if f.step is not None and f.step.input is v["z"])
-    assert into_z.caption[-1] == "z.grad: 0 -> 3 (+ 3 held before the pass = 6)"
 
 
 def _no_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
