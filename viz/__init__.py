@@ -33,9 +33,9 @@ from viz.dot import (
     svg_text,
 )
 from viz.expr import Expression, ExpressionError, ParsedExpression, build, parse
-from viz.naming import GraphNames, format_value
 from viz.frames import Frame, frames, write_frames
 from viz.gif import write_gif
+from viz.naming import GraphNames, format_value
 from viz.pages import html_page, write_html
 from viz.steps import (
     BackwardStep,

@@ -115,7 +115,7 @@ def test_frames_render_to_pngs_of_one_size(tmp_path: Path) -> None:
 
 @needs_dot
 def test_hover_text_names_values_never_internal_ids() -> None:
-    c, v = seed_graph()
+    c, _v = seed_graph()
     c.backward()
     svg = viz.svg_text(c)
     assert "<title>" not in svg

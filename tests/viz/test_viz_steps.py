@@ -116,7 +116,7 @@ def test_leaf_root_has_no_steps_and_changes_nothing() -> None:
 
 
 def test_output_gradient_argument_scales_like_backward() -> None:
-    c, v = seed_graph()
+    c, _v = seed_graph()
     stepped = final_gradients(backward_steps(c, 2.5))
     c.backward(2.5)
     assert stepped == {n: n.grad for n in topological_order(c) if n in stepped}
