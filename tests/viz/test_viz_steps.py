@@ -280,7 +280,7 @@ def test_after_the_last_step_every_gradient_equals_backward(graph, stale) -> Non
         assert same(s.contribution, s.local * s.upstream)
         if s.last_into_input:
             assert same(s.final_grad, s.input.grad)  # what backward() leaves in the input
-    for leaf, g in zip(leaves, stale):
+    for leaf in leaves:
         leaf.grad = 0.0
     root.backward()
     assert all(same(g, n.grad) for n, g in stepped.items())  # from zero: the same bits
