@@ -7,7 +7,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from autograd.graph import no_grad
+from autograd.state import no_grad
 from autograd.value import Value
 
 __all__ = ["central_difference", "gradcheck", "GradcheckError", "GradcheckReport"]
