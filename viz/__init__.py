@@ -6,8 +6,8 @@
 >>> f = x * y
 >>> for step in viz.backward_steps(f):
 ...     print(step.chain_rule())
-da/dx = da/da * da/dx = 1 * y = 1 * 2 = 2
-da/dy = da/da * da/dy = 1 * x = 1 * 3 = 3
+da/dx = da/da · ∂(x·y)/∂x = 1 · y = 2
+da/dy = da/da · ∂(x·y)/∂y = 1 · x = 3
 
 * `draw` / `render`: the graph as a `graphviz.Digraph` / a file (svg, png, pdf, dot).
 * `tree` / `table`: the graph as text for a terminal.

@@ -260,6 +260,13 @@ _COMMUTATIVE = frozenset({"add", "mul"})
 OPERAND_WORDS = ("1st", "2nd")
 
 
+def _plain(text: str) -> str:
+    """`text` for a quoted DOT string: Graphviz reads ``\\N``, ``\\l``, ... in one as
+    escapes (``\\N`` would show the internal id), so a backslash is doubled; line
+    breaks become spaces.  (The graphviz package escapes the quotes.)"""
+    return text.replace("\\", "\\\\").replace("\n", " ").replace("\r", " ")
+
+
 def text_width(characters: int) -> float:
     """Points reserved for `characters` characters of a record's text (plus padding)."""
     return characters * _CHAR_WIDTH + 10
@@ -468,7 +475,7 @@ def _tooltip(node: Any, picture: _Picture) -> str:
     """Hover text of a value: its name, how it was made, its data and grad."""
     names = picture.names
     role = picture.roles[node]
-    made = f" = {names.expression(node)}" if node.parents else f" ({role})"
+    made = f" = {names.expression(node, pretty=True)}" if node.parents else f" ({role})"
     text = f"{names[node]}{made}: data {picture.shown(node, 'data')}"
     if picture.show_grads:
         text += f", grad {picture.shown(node, 'grad')}"
@@ -507,20 +514,21 @@ def _draw_values_and_ops(dot: graphviz.Digraph, picture: _Picture) -> None:
         fill = ROLE_COLORS[picture.roles[node]] if picture.colors else "white"
         dot.node(node_id, _record(_value_cells(node, picture), fill, marked.get(node),
                                   stacked=not names.is_scalar(node)),
-                 shape="plain", tooltip=_tooltip(node, picture))
+                 shape="plain", tooltip=_plain(_tooltip(node, picture)))
         if node.op is None:
             continue
         symbol = op_label(node, picture.fmt)
         op_attrs = {"shape": "circle" if len(symbol) <= 2 else "ellipse",
                     "style": "filled", "fillcolor": _OP_FILL if picture.colors else "white",
                     "fontsize": "12", "margin": "0.02", "width": "0.3", "height": "0.3",
-                    "tooltip": f"{names[node]} = {names.expression(node)} (op {node.op.name})"}
+                    "tooltip": _plain(f"{names[node]} = {names.expression(node, pretty=True)} "
+                                      f"(op {node.op.name})")}
         lit = node in marked and node not in receiving
         if lit:
             op_attrs.update(color=marked[node], penwidth="2.5")
-        dot.node(f"{node_id}_op", symbol, **op_attrs)
+        dot.node(f"{node_id}_op", _plain(symbol), **op_attrs)
         edge_attrs = {"color": marked[node], "penwidth": "2.5"} if lit else {}
-        dot.edge(f"{node_id}_op", node_id, tooltip=f"the op's result: {names[node]}",
+        dot.edge(f"{node_id}_op", node_id, tooltip=_plain(f"the op's result: {names[node]}"),
                  **edge_attrs)
 
 
@@ -557,7 +565,7 @@ def _draw_edges(dot: graphviz.Digraph, picture: _Picture) -> None:
     for (tail, head, _), uses in merged.items():
         node, i = uses[0]
         attrs: dict[str, str] = {
-            "tooltip": f"{names[node.parents[i]]} → {names[node]}"}
+            "tooltip": _plain(f"{names[node.parents[i]]} → {names[node]}")}
         n = len(node.parents)
         if (len(uses) == 1 and picture.edge_labels and node not in groups and n == 2
                 and not node.op.nary and node.op.name not in _COMMUTATIVE):
@@ -657,7 +665,7 @@ def _draw_group(dot: graphviz.Digraph, group: str, group_id: str, nodes: list[An
         cells.append(_cell(f"{len(outputs)} outputs"))
     border = next((picture.marked[node] for node in nodes if node in picture.marked), None)
     fill = ROLE_COLORS["group"] if picture.colors else "white"
-    dot.node(group_id, _record(cells, fill, border), shape="plain", tooltip=tooltip)
+    dot.node(group_id, _record(cells, fill, border), shape="plain", tooltip=_plain(tooltip))
 
 
 # -- rendering -------------------------------------------------------------------------------

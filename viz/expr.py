@@ -23,6 +23,7 @@ import ast
 import keyword
 import math
 import numbers
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -380,10 +381,22 @@ class _Builder:
             name, _symbol = _BINARY[type(node.op)]
             if isinstance(left, Value) or isinstance(right, Value):
                 return _binary_python(name)(left, right)
-            return float(OPS[name].forward(left, right))  # two numbers: fold, IEEE
+            return self.fold(node, name, left, right)
         if isinstance(node, ast.Call):
             return self.call(node)
         raise AssertionError(f"unchecked node {type(node).__name__}")  # parse() rejects these
+
+    def fold(self, node: ast.BinOp, name: str, left: float, right: float) -> float:
+        """Two numbers make one (IEEE: 1/0 is inf); a result too large for a float is an
+        error, as the literal 1e400 is: 10**400 and 1e400 are the same number."""
+        try:
+            result = float(OPS[name].forward(left, right))
+        except OverflowError:
+            result = math.inf
+        pole = 0.0 in (left, right) and name in ("div", "pow")  # 1/0, 0**-1: IEEE inf
+        if math.isinf(result) and math.isfinite(left) and math.isfinite(right) and not pole:
+            raise _fail("number too large (the largest is about 1.8e308)", self.text, node)
+        return result
 
     def numbers(self, nodes: Iterable[ast.AST]) -> list[Operand]:
         return [self.evaluate(n) for n in nodes]
@@ -427,7 +440,8 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
     values: dict[str, float] = {}
     for item in items:
         name, equals, number = item.partition("=")
-        name = name.strip()
+        # Python reads identifiers in NFKC form (ｘ is x): so must the assignments
+        name = unicodedata.normalize("NFKC", name.strip())
         if not equals:
             raise ExpressionError(f"expected name=value, got {item!r}", item)
         if not name.isidentifier() or keyword.iskeyword(name):

@@ -19,23 +19,23 @@ gradients.  Nothing here computes an op's derivative: the numbers are the node's
 >>> c = x * b; c.label = "c"
 >>> for step in backward_steps(c):
 ...     print(step.chain_rule())
-dc/dx = dc/dc * dc/dx = 1 * b = 1 * 4 = 4
-dc/db = dc/dc * dc/db = 1 * x = 1 * 3 = 3
-dc/da = dc/db * db/da = x * 1 = 3 * 1 = 3
-dc/dz = dc/db * db/dz = x * 1 = 3 * 1 = 3
-dc/d(2) = dc/da * da/d(2) = x * y = 3 * 1 = 3
-dc/dy = dc/da * da/dy = x * 2 = 3 * 2 = 6
+dc/dx = dc/dc · ∂(x·b)/∂x = 1 · b = 4
+dc/db = dc/dc · ∂(x·b)/∂b = 1 · x = 3
+dc/da = dc/db · ∂(a + z)/∂a = 3 · 1 = 3
+dc/dz = dc/db · ∂(a + z)/∂z = 3 · 1 = 3
+dc/d(2) = dc/da · ∂(2·y)/∂(2) = 3 · y = 3
+dc/dy = dc/da · ∂(2·y)/∂y = 3 · 2 = 6
 """
 
 from __future__ import annotations
 
 import numbers
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograd.formula import Derivative
 from autograd.graph import holds_nothing, topological_order
 from autograd.state import all_finite, is_anomaly_enabled, non_finite_gradient
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, as_atom, format_value
@@ -105,10 +105,11 @@ class BackwardStep:
     held when the walk started (from an earlier ``backward()``): the stepper leaves it
     alone, and ``backward()`` would end with `final_grad` = held + this pass's sum.
 
-    `rule` is the op table's statement of the local derivative (``d(a*b)/db = a``) and
-    `local_formula` the same derivative in node names (``x``); `upstream_formula` is the
-    upstream gradient written as a formula in node names (``x`` for dc/db in
-    c = x*b), or None when it would be too long to read.  `accumulates` is True when the
+    `derivative` is the local derivative in the graph's own names, as the op table
+    explains it (`autograd.ops.Op.explain`: ``x`` for ∂(x·b)/∂b, with a simplified form
+    and a note at a kink where the table has them); `local_formula` is the same in plain
+    Python syntax.  `rule` is the table's generic rule, written with placeholders that
+    are never a node's name (``∂(⟨a⟩·⟨b⟩)/∂⟨b⟩ = ⟨a⟩``).  `accumulates` is True when the
     input already received gradient in this pass (it feeds several nodes).
     """
 
@@ -131,13 +132,13 @@ class BackwardStep:
     first_of_node: bool
     #: ``dc/db``: the root's derivative with respect to `node`
     upstream_symbol: str
-    #: ``db/dz``: `node`'s local derivative with respect to the input
+    #: ``∂(x·b)/∂b``: `node`'s local derivative with respect to the input
     local_symbol: str
     #: ``dc/dz``: the root's derivative with respect to the input
     target_symbol: str
     number_format: str = field(default=DEFAULT_NUMBER_FORMAT, repr=False)
-    #: the upstream gradient as a formula in node names (``x``), None when too long
-    upstream_formula: str | None = None
+    #: the local derivative as the op table explains it, in the graph's names (pretty)
+    derivative: Derivative | None = None
     #: what a leaf input held when the walk started; ``backward()`` would add it back
     held_before: Any = 0.0
     #: True for the last edge into this input: its gradient is complete after it
@@ -173,41 +174,47 @@ class BackwardStep:
         return self.grad_after
 
     def chain_rule(self) -> str:
-        """``dc/dz = dc/db * db/dz = x * 1 = 3 * 1 = 3``: the step as one chain-rule line.
+        """``dc/db = dc/dc · ∂(x·b)/∂b = 1 · x = 3``: the step as one chain-rule line.
 
-        For a Tensor graph the line shows the op table's vector-Jacobian product in node
-        names, the shapes in and out, and the contribution:
-        ``dL/dW = x.T @ (dL/da)   [5×3 -> 2×3] = ...``.
+        The upstream gradient's number times the local derivative in the graph's own
+        names (then its number too, when it is a formula rather than one name), and the
+        contribution.  For a Tensor graph the line shows the op table's vector-Jacobian
+        product in node names, the shapes in and out, and the contribution:
+        ``dL/dW = x.T @ dL/da   [5×3 → 2×3] = ...``.
         """
         sign = "+=" if self.accumulates else "="
         if self.is_array_step:
             return self._vjp_rule(sign)
         upstream, local = self._fmt(self.upstream), self._fmt(self.local)
-        numeric = f"{upstream} * {as_atom(local)}"
-        parts = [f"{self.upstream_symbol} * {self.local_symbol}"]
-        up_text = upstream if self.upstream_formula is None else _left_factor(
-            self.upstream_formula)
-        symbolic = f"{up_text} * {_chain_factor(self.local_formula)}"
-        if symbolic != numeric:
-            parts.append(symbolic)
-        parts.append(numeric)
+        parts = [f"{self.upstream_symbol} · {self.local_symbol}"]
+        text = self.local_text()
+        parts.append(f"{upstream} · {factor(text)}")
+        if as_atom(text) != text:  # a formula, not one name or number: its value too
+            parts.append(f"{upstream} · {local if local[:1] != '-' else f'({local})'}")
         parts.append(self._fmt(self.contribution))
         return f"{self.target_symbol} {sign} " + " = ".join(parts)
+
+    def local_text(self) -> str:
+        """The local derivative as a person reads it: the table's simplified form in the
+        graph's names where it has one (``1 − o²``), else its formula (``x``)."""
+        if self.derivative is None:
+            return self.local_formula
+        return self.derivative.simplified or self.derivative.formula
 
     def _vjp_rule(self, sign: str) -> str:
         if self.local is _no_grad_marker():
             return (f"{self.target_symbol} {sign} 0   ({self.input_name} needs no gradient: a "
                     f"constant)")
-        formula = _first_form(self.vjp_formula or self.local_formula)
-        shapes = f"[{_dims(self.upstream)} -> {_dims(self.contribution)}]"
+        formula = self.vjp_formula or self.local_formula
+        shapes = f"[{_dims(self.upstream)} → {_dims(self.contribution)}]"
         return (f"{self.target_symbol} {sign} {formula}   {shapes} = "
                 f"{self._fmt(self.contribution)}")
 
     def grad_change(self) -> str:
-        """``x.grad: 0 -> 4``; a leaf's last edge adds what it held: ``(+ 1.5 held = 5.5)``."""
+        """``x.grad: 0 → 4`` (this pass's sum before and after the contribution)."""
         name = self.input_name if as_atom(self.input_name) == self.input_name and not (
             self.input_name[0].isdigit()) else f"({self.input_name})"
-        text = f"{name}.grad: {self._fmt(self.grad_before)} -> {self._fmt(self.grad_after)}"
+        text = f"{name}.grad: {self._fmt(self.grad_before)} → {self._fmt(self.grad_after)}"
         if self.last_into_input and self.keeps_earlier_grad:
             text += (f" (backward() would add the {self._fmt(self.held_before)} held "
                      f"before: {self._fmt(self.final_grad)})")
@@ -216,10 +223,30 @@ class BackwardStep:
     def __str__(self) -> str:
         return f"{self.chain_rule()}    ({self.grad_change()}; rule {self.rule})"
 
+    def __repr__(self) -> str:
+        return f"<BackwardStep {self.index}: {self.chain_rule()}>"
 
-_WORD = re.compile(r"[A-Za-z]{2,}")
-#: longest upstream formula shown; longer ones are replaced by their number
-_MAX_FORMULA = 40
+
+def factor(text: str) -> str:
+    """`text` ready to be a factor of a product: as is when it is one name, number or call
+    (``x``, ``3``, ``tanh(a)``), else in parentheses (``(1 − o²)``)."""
+    if as_atom(text) == text or _is_call(text):
+        return text
+    return f"({text})"
+
+
+def _is_call(text: str) -> bool:
+    """``name(...)`` with the parentheses closing at the very end."""
+    name, paren, _ = text.partition("(")
+    if not paren or not name.isidentifier() or not text.endswith(")"):
+        return False
+    depth = 0
+    for k, char in enumerate(text[len(name):], start=len(name)):
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0 and k != len(text) - 1:
+            return False
+    return True
 
 
 def _no_grad_marker() -> Any:
@@ -238,107 +265,6 @@ def _dims(x: Any) -> str:
     return "×".join(str(d) for d in shape) if shape else "scalar"
 
 
-def _first_form(formula: str) -> str:
-    """A formula without the table's notes and alternative forms.
-
-    ``sign(a) (0 at a = 0)`` -> ``sign(a)``; ``g * exp(a) = g * out`` -> ``g * exp(a)``;
-    ``g.T @ x  (rows of g and x)`` -> ``g.T @ x``.
-    """
-    text = formula.split("  (")[0].strip()
-    if text.endswith(")"):
-        depth, k = 0, len(text) - 1
-        for k in range(len(text) - 1, -1, -1):
-            depth += text[k] == ")"
-            depth -= text[k] == "("
-            if depth == 0:
-                break
-        # words in parentheses after a complete term are a note, not a factor
-        if (k >= 2 and text[k - 1] == " " and (text[k - 2].isalnum() or text[k - 2] in ")_")
-                and _WORD.search(text[k:])):
-            text = text[:k - 1]
-    return _split_top(text, " = ")[0].strip()
-
-
-def _chain_factor(formula: str) -> str:
-    """The op table's derivative text as a factor in a product.
-
-    The table sometimes adds a note (``sign(a) (0 at a = 0)``) or an equivalent form
-    (``exp(a) = out``); the product shows the first form only, in parentheses unless it
-    is a single name, number or call.
-    """
-    return _factor(_first_form(formula))
-
-
-def _factor(text: str) -> str:
-    """`text` ready to be multiplied: as is when it is a name, number, call or product."""
-    pieces = _split_top(text, " * ")
-    if all(_is_call_or_atom(piece) for piece in pieces):
-        return text
-    return f"({text})"
-
-
-def _left_factor(text: str) -> str:
-    """`text` as the first factor of a product: a leading minus needs no parentheses."""
-    if text.startswith("-") and _factor(text[1:]) == text[1:]:
-        return text
-    return _factor(text)
-
-
-def _split_top(text: str, separator: str) -> list[str]:
-    """`text` split at `separator` where no parentheses or brackets are open."""
-    pieces, depth, start, k = [], 0, 0, 0
-    while k < len(text):
-        char = text[k]
-        depth += char in "(["
-        depth -= char in ")]"
-        if depth == 0 and text.startswith(separator, k):
-            pieces.append(text[start:k])
-            k += len(separator)
-            start = k
-            continue
-        k += 1
-    pieces.append(text[start:])
-    return pieces
-
-
-def _is_call_or_atom(text: str) -> bool:
-    """A name, a number, a call ``f(...)`` or a whole parenthesized group ``(...)``."""
-    if as_atom(text) == text:
-        return True
-    name, paren, _ = text.partition("(")
-    if not paren or (name and not name.isidentifier()) or not text.endswith(")"):
-        return False
-    depth = 0
-    for k, char in enumerate(text[len(name):]):
-        depth += char == "("
-        depth -= char == ")"
-        if depth == 0 and k != len(text) - len(name) - 1:
-            return False
-    return True
-
-
-def _product(left: str | None, right: str) -> str | None:
-    """``left * right`` as text, dropping factors of 1; None when `left` is unknown."""
-    if left is None:
-        return None
-    if left == "1":
-        return right
-    if right == "1":
-        return left
-    for one, other in ((left, right), (right, left)):
-        if one == "-1":
-            factor = _factor(other)
-            return factor[1:] if factor.startswith("-") and _is_call_or_atom(factor[1:]) else (
-                f"-{factor}")
-    return f"{_factor(left)} * {_factor(right)}"
-
-
-def _sum(left: str | None, right: str | None) -> str | None:
-    if left is None or right is None:
-        return None
-    return f"{left} - {right[1:]}" if right.startswith("-") else f"{left} + {right}"
-
-
 def forward_steps(root: Any, *, number_format: str = DEFAULT_NUMBER_FORMAT,
                   names: GraphNames | None = None) -> list[ForwardStep]:
     """Every node of `root`'s graph in the order its value was computed (topological order)."""
@@ -349,7 +275,7 @@ def forward_steps(root: Any, *, number_format: str = DEFAULT_NUMBER_FORMAT,
         steps.append(ForwardStep(
             index=k, node=node, name=names[node], op=node.op,
             inputs=tuple(names[p] for p in node.parents),
-            expression=names.expression(node), value=node.data,
+            expression=names.expression(node, pretty=True), value=node.data,
             number_format=names.number_format,
         ))
     return steps
@@ -410,15 +336,10 @@ def _walk(root: Any, start: Any, names: GraphNames) -> Iterator[BackwardStep]:
             edges_left[parent] = edges_left.get(parent, 0) + 1
     held = {leaf: _copy(leaf.grad) for leaf in names.order if not leaf.parents}
     grads: dict[Any, Any] = {root: start}
-    formulas: dict[Any, str | None] = {root: format_value(start, names.number_format)
-                                       if isinstance(start, numbers.Real) else None}
     index = 0
     for node in reversed(interior):
         upstream = grads[node]
-        upstream_formula = formulas.get(node)
-        n = len(node.parents)
-        op = node.op
-        expression = names.expression(node)
+        expression = names.expression(node, pretty=True)
         upstream_symbol = names.partial(root, node)
         repeated = {p for p, k in Counter(node.parents).items() if k > 1}
         for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
@@ -433,31 +354,46 @@ def _walk(root: Any, start: Any, names: GraphNames) -> Iterator[BackwardStep]:
             grads[parent] = after
             edges_left[parent] -= 1
             index += 1
-            local_formula = names.local_derivative(node, i)
             scalar = isinstance(local, numbers.Real)
-            if scalar:
-                term = _product(upstream_formula, _first_form(local_formula))
-                formula = _sum(formulas.get(parent), term) if accumulates else term
-                formulas[parent] = formula if formula and len(formula) <= _MAX_FORMULA \
-                    else None
-            local_symbol = names.partial(node, parent)
-            if parent in repeated:
-                local_symbol += f"[{op.input_name(i, n)}]"
             yield BackwardStep(
-                index=index, node=node, node_name=names[node], op=op,
+                index=index, node=node, node_name=names[node], op=node.op,
                 expression=expression, upstream=upstream, input_index=i, input=parent,
-                input_name=names[parent], rule=op.formula(i, n, node.params),
-                local_formula=local_formula, local=local, contribution=contribution,
-                grad_before=before, grad_after=after,
+                input_name=names[parent], rule=names.generic_rule(node, i),
+                local_formula=names.local_derivative(node, i).formula, local=local,
+                contribution=contribution, grad_before=before, grad_after=after,
                 accumulates=accumulates, first_of_node=i == 0,
-                upstream_symbol=upstream_symbol, local_symbol=local_symbol,
+                upstream_symbol=upstream_symbol,
+                local_symbol=_local_symbol(names, node, i, expression, parent in repeated),
                 target_symbol=names.partial(root, parent),
-                number_format=names.number_format, upstream_formula=upstream_formula,
+                number_format=names.number_format,
+                derivative=names.local_derivative(node, i, pretty=True),
                 held_before=held.get(parent, 0.0),
                 last_into_input=edges_left[parent] == 0,
                 vjp_formula=None if scalar else names.local_derivative(
-                    node, i, upstream=upstream_symbol),
+                    node, i, upstream=upstream_symbol, pretty=True).formula,
             )
+
+
+#: longest expression written inside ∂(...)/∂x; longer ones are written ∂c/∂x
+_MAX_EXPRESSION = 24
+
+
+def _local_symbol(names: GraphNames, node: Any, index: int, expression: str,
+                  repeated: bool) -> str:
+    """``∂(x·b)/∂b``; ``∂c/∂x`` for a long expression; an input used twice (x·x) says
+    which operand: ``∂(x·x)/∂x (2nd)``."""
+    if len(expression) <= _MAX_EXPRESSION:
+        symbol = f"∂({expression})/∂{names.in_d(node.parents[index])}"
+    else:
+        symbol = f"∂{names.in_d(node)}/∂{names.in_d(node.parents[index])}"
+    if repeated:
+        symbol += f" ({_ordinal(index + 1)})"
+    return symbol
+
+
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
 
 
 # -- printed tables -----------------------------------------------------------------------
@@ -485,7 +421,8 @@ def format_forward(steps: Sequence[ForwardStep]) -> str:
 def format_backward(steps: Sequence[BackwardStep], *, rules: bool = True) -> str:
     """The backward pass as a table: one row per edge, with its chain-rule line.
 
-    ``rules=True`` adds the op table's generic rule (``d(a*b)/db = a``) for each edge.
+    ``rules=True`` adds the op table's generic rule for each edge, written with
+    placeholders that are never a node's name (``∂(⟨a⟩·⟨b⟩)/∂⟨b⟩ = ⟨a⟩``).
     """
     if not steps:
         return "(no edges: the root is a leaf)"

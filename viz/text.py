@@ -6,8 +6,8 @@
 >>> f.label = "f"
 >>> f.backward()
 >>> print(tree(f))
-f = a+x   data 9  grad 1
-├── a = x*y   data 6  grad 1
+f = a + x   data 9  grad 1
+├── a = x·y   data 6  grad 1
 │   ├── x   data 3  grad 3
 │   └── y   data 2  grad 3
 └── x   data 3  grad 3
@@ -25,7 +25,9 @@ __all__ = ["tree", "table", "to_text"]
 
 def _describe(node: Any, names: GraphNames, show_grads: bool) -> str:
     fmt = names.number_format
-    head = names[node] if not node.parents else f"{names[node]} = {names.expression(node)}"
+    head = names[node]
+    if node.parents:
+        head = f"{head} = {names.expression(node, pretty=True)}"
     if names.is_constant(node) and names.is_scalar(node):
         head = f"{head} (constant)"
     text = f"{head}   data {format_value(node.data, fmt)}"
@@ -78,7 +80,7 @@ def table(root: Any, *, show_grads: bool = True,
     fmt = names.number_format
     rows = []
     for node in names.order:
-        row = [str(names.position[node] + 1), names[node], names.expression(node),
+        row = [str(names.position[node] + 1), names[node], names.expression(node, pretty=True),
                format_value(node.data, fmt)]
         if show_grads:
             row.append(format_value(node.grad, fmt))

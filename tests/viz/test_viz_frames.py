@@ -62,7 +62,7 @@ def test_forward_frames_reserve_room_for_the_gradient() -> None:
     forward = [f for f in frames if f.kind == "forward"]
     assert len(forward) == 1 + 3  # the inputs, then a, b, c
     assert forward[0].graph.source.count("data ?<") == 3
-    assert forward[-1].caption == ("c = x*b = 12",)
+    assert forward[-1].caption == ("c = x·b = 12",)
     assert "data ?" not in forward[-1].graph.source
     assert all(f.graph.source.count("grad ?<") == 7 for f in forward)
 
@@ -122,7 +122,7 @@ def test_hover_text_names_values_never_internal_ids() -> None:
     titles = re.findall(r'xlink:title="([^"]*)"', svg)
     assert titles and not any(re.search(r"\bn\d+", t) for t in titles)
     assert "x (input): data 3, grad 4" in titles
-    assert "c = x*b (op mul)" in titles
+    assert "c = x·b (op mul)" in titles
 
 
 def test_constants_are_drawn_by_value_and_the_legend_names_every_role() -> None:
@@ -199,6 +199,6 @@ def test_an_animated_gif_of_the_frames(tmp_path: Path) -> None:
 def test_a_frame_displays_as_its_picture_and_reprs_briefly() -> None:
     c, _ = seed_graph()
     frame = viz.frames(c)[1]
-    assert repr(frame) == "<Frame 1 (backward): Backward step 1 of 6: c = x*b>"
+    assert repr(frame) == "<Frame 1 (backward): Backward step 1 of 6: c = x·b>"
     bundle = frame._repr_mimebundle_()
     assert bundle["text/plain"].startswith("Backward step 1 of 6")

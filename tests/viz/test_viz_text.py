@@ -13,10 +13,10 @@ def test_tree_of_the_seed_graph() -> None:
     c, _ = seed_graph()
     c.backward()
     assert viz.tree(c).splitlines() == [
-        "c = x*b   data 12  grad 1",
+        "c = x·b   data 12  grad 1",
         "├── x   data 3  grad 4",
-        "└── b = a+z   data 4  grad 3",
-        "    ├── a = 2*y   data 2  grad 3",
+        "└── b = a + z   data 4  grad 3",
+        "    ├── a = 2·y   data 2  grad 3",
         "    │   ├── 2 (constant)   data 2  grad 3",
         "    │   └── y   data 1  grad 6",
         "    └── z   data 2  grad 3",
@@ -30,7 +30,7 @@ def test_shared_results_are_expanded_once() -> None:
     h.label = "h"
     f = h + h * h
     text = viz.tree(f)
-    assert text.count("h = x*x") == 1
+    assert text.count("h = x·x") == 1
     assert text.count("h   (shown above)") == 2
 
 
@@ -54,7 +54,7 @@ def test_table_lists_every_node_in_forward_order() -> None:
     names = viz.GraphNames(c)
     assert [r[1] for r in rows] == [names[n] for n in names.order]  # the forward order
     assert sorted(r[1] for r in rows) == ["2", "a", "b", "c", "x", "y", "z"]
-    assert rows[-1] == ["7", "c", "x*b", "12", "1"]
+    assert rows[-1] == ["7", "c", "x·b", "12", "1"]
     assert next(r for r in rows if r[1] == "b")[2:] == ["a+z", "4", "3"]
     assert viz.to_text(c, "table") == viz.table(c)
     assert viz.to_text(c) == viz.tree(c)
