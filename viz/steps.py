@@ -189,7 +189,7 @@ class BackwardStep:
         parts = [f"{self.upstream_symbol} · {self.local_symbol}"]
         text = self.local_text()
         parts.append(f"{upstream} · {factor(text)}")
-        if as_atom(text) != text:  # a formula, not one name or number: its value too
+        if as_atom(text) != text and not _is_number(text):  # a formula: its value too
             parts.append(f"{upstream} · {local if local[:1] != '-' else f'({local})'}")
         parts.append(self._fmt(self.contribution))
         return f"{self.target_symbol} {sign} " + " = ".join(parts)
@@ -233,6 +233,15 @@ def factor(text: str) -> str:
     if as_atom(text) == text or _is_call(text):
         return text
     return f"({text})"
+
+
+def _is_number(text: str) -> bool:
+    """``−1``, ``0.5``: a number as the table writes it (with a real minus sign)."""
+    try:
+        float(text.replace("−", "-"))
+    except ValueError:
+        return False
+    return True
 
 
 def _is_call(text: str) -> bool:

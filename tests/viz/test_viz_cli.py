@@ -28,16 +28,20 @@ def run(*argv: str) -> tuple[int, str, str]:
 def test_prints_forward_backward_and_gradients() -> None:
     status, out, err = run("x*(2*y + z)", "x=3", "y=1", "z=2")
     assert status == 0 and err == ""
-    assert "c     x*b          12" in out
-    assert "dc/dz = dc/db * db/dz = x * 1 = 3 * 1 = 3" in out  # the example line
+    assert out.startswith("f = x*(2*y + z)\n")  # the root is the function f
+    assert "7     f     x·b          12" in out
+    assert "df/db = df/df · ∂(x·b)/∂b = 1 · x = 3" in out  # in the graph's own names
+    assert "df/dz = df/db · ∂(a + z)/∂z = 3 · 1 = 3" in out
+    assert "Backward pass (output gradient df/df = 1)" in out
     gradients = out.split("Gradients\n")[1].split("\n\n")[0].splitlines()
-    assert gradients == ["dc/dx = 4", "dc/dy = 6", "dc/dz = 3"]
+    assert gradients == ["df/dx = 4", "df/dy = 6", "df/dz = 3"]
 
 
 def test_an_expression_may_start_with_a_minus() -> None:
     status, out, _ = run("-x*y", "x=2", "y=3")
     assert status == 0
-    assert "db/dx = -3" in out and "db/dy = -2" in out
+    assert "df/dx = -3" in out and "df/dy = -2" in out
+    assert "3 · (−1) = -3" in out
     # anywhere on the line, after options too
     before, after = run("--text", "-x*y", "x=2", "y=3"), run("-x*y", "x=2", "y=3", "--text")
     assert before == after and before[0] == 0 and before[1].startswith(out)
@@ -51,7 +55,7 @@ def test_an_expression_may_start_with_a_minus() -> None:
 def test_text_option_prints_the_tree() -> None:
     status, out, _ = run("x*(2*y + z)", "x=3", "y=1", "z=2", "--text")
     assert status == 0
-    assert "└── b = a+z   data 4  grad 3" in out
+    assert "└── b = a + z   data 4  grad 3" in out
 
 
 @pytest.mark.parametrize(
@@ -121,7 +125,7 @@ def test_out_html_and_frames(tmp_path: Path) -> None:
     page = (tmp_path / "s.html").read_text()
     assert "<svg" in page and "http" not in page
     assert len(list((tmp_path / "frames").glob("frame_*.svg"))) == page.count('class="frame"')
-    assert "d(tanh(a))/da" in out
+    assert "∂(tanh(c))/∂c" in out and "(1 − f²)" in out
 
 
 def test_missing_graphviz_exits_1_and_keeps_the_dot_text(
@@ -131,7 +135,7 @@ def test_missing_graphviz_exits_1_and_keeps_the_dot_text(
     monkeypatch.setenv("PATH", str(empty))
     status, out, err = run("x*y", "x=1", "y=2", "--out", str(tmp_path / "g.png"))
     assert status == 1
-    assert "da/dx = 2" in out  # the steps and gradients were printed first
+    assert "df/dx = 2" in out  # the steps and gradients were printed first
     assert "apt-get install graphviz" in err and "Traceback" not in err
     assert (tmp_path / "g.dot").read_text().startswith("digraph")
     assert not (tmp_path / "g.png").exists()
@@ -158,14 +162,13 @@ def test_missing_graphviz_still_writes_every_output_and_says_so_once(
 def test_python_dash_m_viz_runs_and_fails_cleanly() -> None:
     ok = subprocess.run([sys.executable, "-m", "viz", "x*(2*y + z)", "x=3", "y=1", "z=2"],
                         capture_output=True, text=True, timeout=120)
-    assert ok.returncode == 0 and "dc/dy = 6" in ok.stdout
+    assert ok.returncode == 0 and "df/dy = 6" in ok.stdout
     bad = subprocess.run([sys.executable, "-m", "viz", "__import__('os')", "x=1"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert bad.stderr.splitlines()[0] == (
-        "python -m viz: error: unknown function '__import__' (known: exp, log, sqrt, tanh, "
-        "sigmoid, relu, softplus, sin, cos, abs, leaky_relu, sum, logsumexp, dot, linear) "
-        "(column 1)")
+        f"python -m viz: error: unknown function '__import__' (known: "
+        f"{', '.join(viz.expr.FUNCTIONS)}) (column 1)")
     assert "Traceback" not in bad.stderr
 
 
@@ -175,7 +178,7 @@ def test_chain_rule_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
     assert chain_rule.main(["--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "dc/dz = dc/db * db/dz = x * 1 = 3 * 1 = 3" in out
+    assert "dc/dz = dc/db · ∂(a + z)/∂z = 3 · 1 = 3" in out
     assert (tmp_path / "chain_rule.svg").exists()
     page = (tmp_path / "chain_rule_steps.html").read_text()
     assert page.count('class="frame"') == len(list((tmp_path / "chain_rule_frames").iterdir()))
