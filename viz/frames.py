@@ -98,6 +98,13 @@ def _note(step: BackwardStep) -> str:
             f"{format_value(step.contribution, fmt)}")
 
 
+def _local_line(step: BackwardStep) -> str:
+    """``local derivative ∂(x·b)/∂b = x``, with the table's note at a kink."""
+    derivative = step.derivative
+    text = str(derivative) if derivative is not None else step.local_formula
+    return f"local derivative {step.local_symbol} = {text}"
+
+
 def _dims(x: Any) -> str:
     shape = getattr(x, "shape", ())
     return "×".join(str(d) for d in shape) if shape else "scalar"
@@ -180,8 +187,7 @@ def _backward_specs(root: Any, names: GraphNames, start: Any,
         specs.append(_Spec(
             "backward",
             f"Backward step {step.index} of {len(steps)}: {step.node_name} = {step.expression}",
-            [step.chain_rule(), f"local derivative {step.local_symbol} = {step.local_formula}",
-             step.grad_change()],
+            [step.chain_rule(), _local_line(step), step.grad_change()],
             {"grads": shown, "highlight": {step.node: CURRENT_NODE, step.input: RECEIVING},
              "highlight_edges": {edge: RECEIVING}, "notes": {edge: _note(step)},
              "backwards": [edge]},
