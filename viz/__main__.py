@@ -225,7 +225,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
             if args.html:
                 target = args.html
                 try:
-                    page = write_html(pictures, args.html, title=f"{names[root]} = {args.expression}")
+                    title = f"{names[root]} = {args.expression}"
+                    page = write_html(pictures, args.html, title=title)
                     print(f"wrote {page}", file=out)
                 except GraphvizNotFoundError as error:
                     missing.append(f"{error.dot_path} (the page, DOT text for pictures)")
