@@ -757,4 +757,6 @@ def render(graph_or_root: Any, path: str | Path, *, format: str | None = None,  
     if fmt in ("dot", "gv"):
         return atomic_write(target, digraph.source, make_parents=True)
     data = pipe(digraph, fmt, dot_path=target.with_suffix(".dot"))
+    if fmt == "svg":
+        data = clean_svg(data.decode("utf-8")).encode("utf-8")
     return atomic_write(target, data, make_parents=True)

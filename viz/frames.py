@@ -187,7 +187,7 @@ def _backward_specs(root: Any, names: GraphNames, start: Any,
         specs.append(_Spec(
             "backward",
             f"Backward step {step.index} of {len(steps)}: {step.node_name} = {step.expression}",
-            [step.chain_rule(), _local_line(step), step.grad_change()],
+            [step.chain_rule(), _local_line(step), step.grad_change(held=False)],
             {"grads": shown, "highlight": {step.node: CURRENT_NODE, step.input: RECEIVING},
              "highlight_edges": {edge: RECEIVING}, "notes": {edge: _note(step)},
              "backwards": [edge]},

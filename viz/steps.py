@@ -210,12 +210,13 @@ class BackwardStep:
         return (f"{self.target_symbol} {sign} {formula}   {shapes} = "
                 f"{self._fmt(self.contribution)}")
 
-    def grad_change(self) -> str:
-        """``x.grad: 0 → 4`` (this pass's sum before and after the contribution)."""
+    def grad_change(self, held: bool = True) -> str:
+        """``x.grad: 0 → 4`` (this pass's sum before and after the contribution); with
+        `held`, a leaf that held a gradient says what ``backward()`` would leave."""
         name = self.input_name if as_atom(self.input_name) == self.input_name and not (
             self.input_name[0].isdigit()) else f"({self.input_name})"
         text = f"{name}.grad: {self._fmt(self.grad_before)} → {self._fmt(self.grad_after)}"
-        if self.last_into_input and self.keeps_earlier_grad:
+        if held and self.last_into_input and self.keeps_earlier_grad:
             text += (f" (backward() would add the {self._fmt(self.held_before)} held "
                      f"before: {self._fmt(self.final_grad)})")
         return text
