@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from viz_graphs import seed_graph
+from viz_graphs import chain_rule_graph
 
 import viz
 from autograd import Value, topological_order
@@ -22,7 +22,7 @@ def _pillow():  # type: ignore[no-untyped-def]
 
 
 def test_frames_cover_every_step_and_end_with_backwards_gradients() -> None:
-    c, v = seed_graph()
+    c, v = chain_rule_graph()
     frames = viz.frames(c)
     n_edges = sum(len(n.parents) for n in viz.GraphNames(c).order)
     assert [f.kind for f in frames] == ["output_gradient"] + ["backward"] * n_edges + ["done"]
@@ -38,7 +38,7 @@ def test_frames_cover_every_step_and_end_with_backwards_gradients() -> None:
 
 
 def test_frames_and_the_stepper_share_one_pass_that_never_touches_gradients() -> None:
-    c, v = seed_graph()
+    c, v = chain_rule_graph()
     c.backward()
     held = {n: n.grad for n in topological_order(c)}
     frames = viz.frames(c)
@@ -49,7 +49,7 @@ def test_frames_and_the_stepper_share_one_pass_that_never_touches_gradients() ->
 
 
 def test_unknown_gradients_show_question_marks_until_reached() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c)
     assert frames[0].graph.source.count("grad ?<") == 6  # only the output gradient is known
     assert frames[-1].graph.source.count("grad ?") == 0
@@ -57,7 +57,7 @@ def test_unknown_gradients_show_question_marks_until_reached() -> None:
 
 
 def test_forward_frames_reserve_room_for_the_gradient() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c, forward=True)
     forward = [f for f in frames if f.kind == "forward"]
     assert len(forward) == 1 + 3  # the inputs, then a, b, c
@@ -68,7 +68,7 @@ def test_forward_frames_reserve_room_for_the_gradient() -> None:
 
 
 def test_a_backward_frame_draws_its_edge_pointing_back_with_upstream_times_local() -> None:
-    c, v = seed_graph()
+    c, v = chain_rule_graph()
     frames = viz.frames(c)
     names = viz.GraphNames(c)
     into_z = next(f for f in frames if f.step is not None and f.step.input is v["z"])
@@ -82,7 +82,7 @@ def test_a_backward_frame_draws_its_edge_pointing_back_with_upstream_times_local
 
 
 def test_every_frame_has_the_same_layout_whatever_its_text() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c, forward=True)
 
     def skeleton(source: str) -> str:
@@ -103,7 +103,7 @@ def test_every_frame_has_the_same_layout_whatever_its_text() -> None:
 @needs_dot
 def test_frames_render_to_pngs_of_one_size(tmp_path: Path) -> None:
     image = _pillow()
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     paths = viz.write_frames(viz.frames(c, forward=True), tmp_path, format="png")
     assert len({image.open(p).size for p in paths}) == 1
     x = Value(0.5, "x")
@@ -115,7 +115,7 @@ def test_frames_render_to_pngs_of_one_size(tmp_path: Path) -> None:
 
 @needs_dot
 def test_hover_text_names_values_never_internal_ids() -> None:
-    c, _v = seed_graph()
+    c, _v = chain_rule_graph()
     c.backward()
     svg = viz.svg_text(c)
     assert "<title>" not in svg
@@ -126,7 +126,7 @@ def test_hover_text_names_values_never_internal_ids() -> None:
 
 
 def test_constants_are_drawn_by_value_and_the_legend_names_every_role() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frame = viz.frames(c)[0]
     assert "<B>2</B>" in frame.graph.source  # the 2 of 2*y is labelled with its value
     for key in ("input", "parameter", "constant", "output", "current node",
@@ -158,7 +158,7 @@ def test_tensor_records_show_name_shape_and_a_summary() -> None:
 
 @needs_dot
 def test_write_frames_removes_its_stale_frames_only(tmp_path: Path) -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     long_run = viz.frames(c, forward=True)
     viz.write_frames(long_run, tmp_path, format="svg")
     (tmp_path / "notes.txt").write_text("mine")
@@ -173,7 +173,7 @@ def test_write_frames_removes_its_stale_frames_only(tmp_path: Path) -> None:
 @needs_dot
 def test_dpi_scales_a_png(tmp_path: Path) -> None:
     image = _pillow()
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     small = image.open(viz.render(c, tmp_path / "a.png", dpi=48)).size
     large = image.open(viz.render(c, tmp_path / "b.png", dpi=192)).size
     assert 3.5 < large[0] / small[0] < 4.5
@@ -184,7 +184,7 @@ def test_dpi_scales_a_png(tmp_path: Path) -> None:
 @needs_dot
 def test_an_animated_gif_of_the_frames(tmp_path: Path) -> None:
     image = _pillow()
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c, forward=True)
     path = viz.write_gif(frames, tmp_path / "steps.gif", seconds_per_frame=0.5)
     gif = image.open(path)
@@ -197,7 +197,7 @@ def test_an_animated_gif_of_the_frames(tmp_path: Path) -> None:
 
 
 def test_a_frame_displays_as_its_picture_and_reprs_briefly() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frame = viz.frames(c)[1]
     assert repr(frame) == "<Frame 1 (backward): Backward step 1 of 6: c = x·b>"
     bundle = frame._repr_mimebundle_()

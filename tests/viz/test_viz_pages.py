@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from viz_graphs import seed_graph
+from viz_graphs import chain_rule_graph
 
 import viz
 
@@ -16,7 +16,7 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `do
 
 
 def test_the_current_edge_is_highlighted() -> None:
-    c, v = seed_graph()
+    c, v = chain_rule_graph()
     frames = viz.frames(c)
     names = viz.GraphNames(c)
     into_z = next(f for f in frames if f.step is not None and f.step.input is v["z"])
@@ -27,7 +27,7 @@ def test_the_current_edge_is_highlighted() -> None:
 
 @needs_dot
 def test_write_frames_numbers_the_pictures(tmp_path: Path) -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c)
     paths = viz.write_frames(frames, tmp_path / "frames", format="svg")
     assert [p.name for p in paths] == [f"frame_{k:03d}.svg" for k in range(len(frames))]
@@ -42,7 +42,7 @@ def test_write_frames_numbers_the_pictures(tmp_path: Path) -> None:
 
 @needs_dot
 def test_html_page_is_self_contained_and_has_every_frame(tmp_path: Path) -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c, forward=True)
     path = viz.write_html(frames, tmp_path / "steps.html", title="f = x(2y + z)")
     page = path.read_text()
@@ -60,7 +60,7 @@ def test_html_page_is_self_contained_and_has_every_frame(tmp_path: Path) -> None
 
 
 def test_html_page_needs_frames_and_matching_pictures() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c)
     with pytest.raises(ValueError, match="no frames"):
         viz.html_page([])
@@ -114,7 +114,7 @@ console.log(JSON.stringify({ log: log, counter: byId.counter.textContent,
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node (to run the page's script) missing")
 def test_page_script_steps_with_arrow_keys_and_buttons(tmp_path: Path) -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c)
     page = tmp_path / "steps.html"
     page.write_text(viz.html_page(frames, svgs=["<svg></svg>"] * len(frames)))
@@ -140,7 +140,7 @@ def _no_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_without_graphviz_the_page_is_written_with_dot_text(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _no_dot(tmp_path, monkeypatch)
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c)
     target = tmp_path / "steps.html"
     with pytest.raises(viz.GraphvizNotFoundError) as info:
@@ -158,7 +158,7 @@ def test_without_graphviz_the_page_is_written_with_dot_text(
 def test_without_graphviz_every_frame_is_written_as_dot(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _no_dot(tmp_path, monkeypatch)
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c)
     with pytest.raises(viz.GraphvizNotFoundError) as info:
         viz.write_frames(frames, tmp_path / "frames", format="png")
@@ -186,7 +186,7 @@ def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", recording_replace)
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     if shutil.which("dot"):
         viz.write_html(viz.frames(c), target)
     else:

@@ -8,7 +8,7 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from viz_graphs import random_graphs, same, seed_graph
+from viz_graphs import random_graphs, same, chain_rule_graph
 
 import autograd
 import viz
@@ -25,7 +25,7 @@ from viz.steps import (
 
 def test_chain_rule_example_lines() -> None:
     # f = x(2y + z) at x=3, y=1, z=2: df/dx = 2y + z = 4, df/dy = 2x = 6, df/dz = x = 3.
-    c, v = seed_graph()
+    c, v = chain_rule_graph()
     lines = [step.chain_rule() for step in backward_steps(c)]
     assert lines == [
         "dc/dx = dc/dc · ∂(x·b)/∂x = 1 · b = 4",
@@ -41,7 +41,7 @@ def test_chain_rule_example_lines() -> None:
 
 
 def test_chain_rule_example_records() -> None:
-    c, v = seed_graph()
+    c, v = chain_rule_graph()
     steps = list(backward_steps(c))
     dz = steps[3]
     assert dz.node is v["b"] and dz.input is v["z"] and dz.input_index == 1
@@ -58,7 +58,7 @@ def test_chain_rule_example_records() -> None:
 
 
 def test_order_and_numbers_are_the_engines() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     steps = list(backward_steps(c))
     interior = topological_order(c, include_leaves=False)
     expected = [(node, i) for node in reversed(interior) for i in range(len(node.parents))]
@@ -116,7 +116,7 @@ def test_leaf_root_has_no_steps_and_changes_nothing() -> None:
 
 
 def test_output_gradient_argument_scales_like_backward() -> None:
-    c, _v = seed_graph()
+    c, _v = chain_rule_graph()
     stepped = final_gradients(backward_steps(c, 2.5))
     c.backward(2.5)
     assert stepped == {n: n.grad for n in topological_order(c) if n in stepped}
@@ -154,7 +154,7 @@ def test_leaves_holding_gradients_are_left_alone_and_final_grad_is_backwards() -
 
 
 def test_a_walk_stopped_early_leaves_the_leaves_as_they_were() -> None:
-    c, v = seed_graph()
+    c, v = chain_rule_graph()
     v["x"].grad, v["y"].grad = 7.0, -1.0
     walk = backward_steps(c)
     next(walk)
@@ -342,7 +342,7 @@ def _rename(text: str, names: list[str]) -> str:
 
 
 def test_forward_steps_follow_the_topological_order() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     steps = forward_steps(c)
     assert [s.node for s in steps] == topological_order(c)
     assert [s.value for s in steps] == [n.data for n in topological_order(c)]
@@ -398,7 +398,7 @@ def test_long_vectors_are_shortened_in_expressions() -> None:
 
 
 def test_format_backward_table_has_a_row_per_edge() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     steps = list(backward_steps(c))
     text = format_backward(steps)
     lines = text.splitlines()
@@ -409,7 +409,7 @@ def test_format_backward_table_has_a_row_per_edge() -> None:
 
 
 def test_number_format_is_used_and_checked() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     steps = list(backward_steps(c, number_format=".2f"))
     assert steps[0].chain_rule() == "dc/dx = dc/dc · ∂(x·b)/∂x = 1.00 · b = 4.00"
     with pytest.raises(ValueError, match="format spec"):
@@ -490,7 +490,7 @@ def test_tensor_leaves_holding_gradients_are_left_alone() -> None:
     assert "held before" in last_w.grad_change()
 
 
-def test_a_tensor_root_with_a_given_seed_steps_like_backward_with_that_grad() -> None:
+def test_a_tensor_root_with_a_given_output_gradient_steps_like_backward_with_it() -> None:
     np = pytest.importorskip("numpy")
     from autograd import Tensor
 

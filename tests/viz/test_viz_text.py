@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from viz_graphs import seed_graph
+from viz_graphs import chain_rule_graph
 
 import viz
 from autograd import Value
 
 
-def test_tree_of_the_seed_graph() -> None:
-    c, _ = seed_graph()
+def test_tree_of_the_chain_rule_example() -> None:
+    c, _ = chain_rule_graph()
     c.backward()
     assert viz.tree(c).splitlines() == [
         "c = x·b   data 12  grad 1",
@@ -46,7 +46,7 @@ def test_a_long_chain_needs_no_recursion_and_is_cut() -> None:
 
 
 def test_table_lists_every_node_in_forward_order() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     c.backward()
     lines = viz.table(c).splitlines()
     assert lines[0].split() == ["#", "node", "computed", "as", "data", "grad"]

@@ -1,4 +1,5 @@
-"""Graphs shared by the viz tests: the seed's f = x(2y + z), and random graphs over every op."""
+"""Graphs shared by the viz tests: the chain-rule example f = x(2y + z), and random graphs
+over every op."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from autograd import OPS, Value, apply
 from demos import chain_rule
 
 
-def seed_graph(x: float = 3.0, y: float = 1.0, z: float = 2.0) -> tuple[Value, dict[str, Value]]:
-    """f(x, y, z) = x(2y + z) as in seed 000: a = 2y, b = a + z, c = x*b (the demo's own)."""
+def chain_rule_graph(x: float = 3.0, y: float = 1.0, z: float = 2.0
+                     ) -> tuple[Value, dict[str, Value]]:
+    """f(x, y, z) = x(2y + z): a = 2y, b = a + z, c = x*b (the chain-rule demo's own)."""
     return chain_rule.build(x, y, z)
 
 
