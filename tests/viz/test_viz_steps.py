@@ -8,7 +8,7 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from viz_graphs import random_graphs, same, chain_rule_graph
+from viz_graphs import chain_rule_graph, random_graphs, same
 
 import autograd
 import viz
