@@ -21,6 +21,7 @@ from typing import Any
 import graphviz
 
 from autograd.files import atomic_write
+from autograd.node import Node
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, format_value, op_label
 from viz.steps import check_node
 
@@ -138,7 +139,7 @@ def group_by_label(depth: int, separator: str = ".") -> Callable[[Any], str | No
     if not isinstance(separator, str) or not separator:
         raise ValueError("separator must be a non-empty string")
 
-    def group(node: Any) -> str | None:
+    def group(node: Node) -> str | None:
         if not node.label:
             return None
         parts = node.label.split(separator)
@@ -193,7 +194,7 @@ def infer_groups(names: GraphNames, collapse: Grouping) -> dict[Any, str]:
     return groups
 
 
-def _role(node: Any, names: GraphNames, parameters: Collection[Any]) -> str:
+def _role(node: Node, names: GraphNames, parameters: Collection[Any]) -> str:
     if node is names.root:
         return "output"
     if node.parents:
@@ -323,7 +324,7 @@ class _Picture:
     def fmt(self) -> str:
         return self.names.number_format
 
-    def shown(self, node: Any, attribute: str) -> str:
+    def shown(self, node: Node, attribute: str) -> str:
         """The node's data or grad as text, or "?" when a given mapping lacks it."""
         mapping = self.values if attribute == "data" else self.grads
         if mapping is None:
@@ -338,13 +339,13 @@ class _Picture:
     def number(self, value: Any) -> str:
         return format_value(value, self.fmt, shape=False)
 
-    def width(self, node: Any, cell: str) -> float | None:
+    def width(self, node: Node, cell: str) -> float | None:
         characters = self.reserved.cells.get((node, cell))
         return text_width(characters) if characters else None
 
 
 def draw(
-    root: Any,
+    root: Node,
     *,
     rankdir: str | None = None,
     show_grads: bool = True,
@@ -408,7 +409,7 @@ def draw(
     return dot
 
 
-def _check_options(root: Any, *, rankdir: str | None, show_grads: bool, number_format: str,
+def _check_options(root: Node, *, rankdir: str | None, show_grads: bool, number_format: str,
                    highlight: Iterable[Any] | Mapping[Any, str],
                    highlight_edges: Iterable[tuple[Any, int]] | Mapping[tuple[Any, int], str],
                    parameters: Any, colors: bool, collapse: Grouping | None,
@@ -471,7 +472,7 @@ def _draw_groups(dot: graphviz.Digraph, picture: _Picture) -> None:
                     picture)
 
 
-def _tooltip(node: Any, picture: _Picture) -> str:
+def _tooltip(node: Node, picture: _Picture) -> str:
     """Hover text of a value: its name, how it was made, its data and grad."""
     names = picture.names
     role = picture.roles[node]
@@ -482,7 +483,7 @@ def _tooltip(node: Any, picture: _Picture) -> str:
     return text
 
 
-def _value_cells(node: Any, picture: _Picture) -> list[str]:
+def _value_cells(node: Node, picture: _Picture) -> list[str]:
     names = picture.names
     cells = []
     scalar_constant = names.is_constant(node) and names.is_scalar(node)
@@ -545,7 +546,7 @@ def _note_label(text: str, room: int | None, color: str | None) -> str:
 def _draw_edges(dot: graphviz.Digraph, picture: _Picture) -> None:
     names, groups, group_ids = picture.names, picture.groups, picture.group_ids
 
-    def endpoint(node: Any) -> str:
+    def endpoint(node: Node) -> str:
         return group_ids[groups[node]] if node in groups else names.node_id(node)
 
     # Edges into a group box merge (with a count); each edge into an op is its own, so

@@ -21,6 +21,7 @@ from typing import Any
 import graphviz
 
 from autograd.files import atomic_write
+from autograd.node import Node
 from viz.dot import (
     CURRENT_NODE,
     INSTALL_HINT,
@@ -110,7 +111,7 @@ def _dims(x: Any) -> str:
     return "×".join(str(d) for d in shape) if shape else "scalar"
 
 
-def frames(root: Any, grad: Any = None, *, forward: bool = False,
+def frames(root: Node, grad: Any = None, *, forward: bool = False,
            number_format: str = DEFAULT_NUMBER_FORMAT, **draw_options: Any) -> list[Frame]:
     """The frames of `root`'s backward pass (and, with ``forward=True``, its forward pass).
 
@@ -149,7 +150,7 @@ class _Spec:
     step: ForwardStep | BackwardStep | None = None
 
 
-def _forward_specs(root: Any, names: GraphNames) -> list[_Spec]:
+def _forward_specs(root: Node, names: GraphNames) -> list[_Spec]:
     steps = forward_steps(root, names=names)
     leaves = [s for s in steps if s.is_leaf]
     known = {s.node: s.value for s in leaves}
@@ -170,7 +171,7 @@ def _forward_specs(root: Any, names: GraphNames) -> list[_Spec]:
     return specs
 
 
-def _backward_specs(root: Any, names: GraphNames, start: Any,
+def _backward_specs(root: Node, names: GraphNames, start: Any,
                     steps: list[BackwardStep]) -> list[_Spec]:
     fmt = names.number_format
     root_d = names.partial(root, root)
@@ -226,15 +227,15 @@ class _TextProbe:
             return f"{self._number(value.before)} → {self._number(value.after)}"
         return format_value(value, self.names.number_format, shape=False)
 
-    def _text(self, node: Any, mapping: Any, attribute: str) -> str:
+    def _text(self, node: Node, mapping: Any, attribute: str) -> str:
         if mapping is None:
             return self._number(getattr(node, attribute))
         return self._number(mapping[node]) if node in mapping else "?"
 
-    def data(self, node: Any, values: Any) -> str:
+    def data(self, node: Node, values: Any) -> str:
         return "data " + self._text(node, values, "data")
 
-    def grad(self, node: Any, grads: Any) -> str:
+    def grad(self, node: Node, grads: Any) -> str:
         return "grad " + self._text(node, grads, "grad")
 
 

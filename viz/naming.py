@@ -19,6 +19,7 @@ from typing import Any
 
 from autograd.formula import Derivative
 from autograd.graph import topological_order
+from autograd.node import Node
 
 __all__ = [
     "DEFAULT_NUMBER_FORMAT", "GraphNames", "format_value", "check_number_format", "is_zero",
@@ -148,7 +149,7 @@ def _param_text(value: Any, number_format: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def op_label(node: Any, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
+def op_label(node: Node, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
     """The short text of a node's op for its small op node: ``+``, ``*``, ``**2``, ``tanh``.
 
     Parameters the op's symbol names are written in (``**n`` becomes ``**2``); others
@@ -189,7 +190,7 @@ class GraphNames:
     so the same graph always gets the same names and ids.
     """
 
-    def __init__(self, root: Any, number_format: str = DEFAULT_NUMBER_FORMAT) -> None:
+    def __init__(self, root: Node, number_format: str = DEFAULT_NUMBER_FORMAT) -> None:
         self.root = root
         self.number_format = check_number_format(number_format)
         self.order: list[Any] = topological_order(root)
@@ -218,10 +219,10 @@ class GraphNames:
                 name = next(fresh)
             self.names[node] = name
 
-    def __getitem__(self, node: Any) -> str:
+    def __getitem__(self, node: Node) -> str:
         return self.names[node]
 
-    def __contains__(self, node: Any) -> bool:
+    def __contains__(self, node: Node) -> bool:
         return node in self.names
 
     def __iter__(self) -> Iterator[Any]:
@@ -230,17 +231,17 @@ class GraphNames:
     def __len__(self) -> int:
         return len(self.order)
 
-    def node_id(self, node: Any) -> str:
+    def node_id(self, node: Node) -> str:
         """The node's stable DOT id: ``n`` and its topological position."""
         return f"n{self.position[node]}"
 
     @staticmethod
-    def is_scalar(node: Any) -> bool:
+    def is_scalar(node: Node) -> bool:
         """True when the node's data is a single real number."""
         data = node.data
         return isinstance(data, numbers.Real) or getattr(data, "shape", None) == ()
 
-    def is_constant(self, node: Any) -> bool:
+    def is_constant(self, node: Node) -> bool:
         """An unlabelled leaf (a number that appeared in an expression), or a Tensor made
         with ``requires_grad=False``."""
         if node.parents:
@@ -249,25 +250,25 @@ class GraphNames:
             return True
         return not node.label
 
-    def in_d(self, node: Any) -> str:
+    def in_d(self, node: Node) -> str:
         """The node's name as it appears after ``d`` in ``dc/dx``: ``x``, ``(2)``."""
         name = self.names[node]
         return name if _NAME_IN_D.fullmatch(name) else f"({name})"
 
-    def partial(self, of: Any, wrt: Any) -> str:
+    def partial(self, of: Node, wrt: Node) -> str:
         """``dc/dx``: the derivative of `of` with respect to `wrt`, in names."""
         return f"d{self.in_d(of)}/d{self.in_d(wrt)}"
 
     # -- rules in the graph's own names (the op table writes them; nothing is parsed) ----
 
-    def operands(self, node: Any) -> list[str]:
+    def operands(self, node: Node) -> list[str]:
         """The names of `node`'s inputs as they stand in a formula: ``x``, ``(-1)``."""
         cached = self._operands.get(node)
         if cached is None:
             cached = self._operands[node] = [as_atom(self.names[p]) for p in node.parents]
         return cached
 
-    def local_derivative(self, node: Any, index: int, *, upstream: str | None = None,
+    def local_derivative(self, node: Node, index: int, *, upstream: str | None = None,
                          pretty: bool = False) -> Derivative:
         """The op table's local derivative of input `index`, in the graph's own names.
 
@@ -282,7 +283,7 @@ class GraphNames:
             options["upstream_name"] = as_atom(upstream)
         return op.explain(index, self.operands(node), **options)
 
-    def expression(self, node: Any, max_items: int = 8, *, pretty: bool = False) -> str:
+    def expression(self, node: Node, max_items: int = 8, *, pretty: bool = False) -> str:
         """How `node` was computed, in node names: ``x*b``, ``tanh(a)``; ``input`` or
         ``constant`` for a leaf."""
         op = node.op
@@ -291,7 +292,7 @@ class GraphNames:
         return op.expression_text(self.operands(node), node.params, pretty=pretty,
                                   max_items=max_items)
 
-    def generic_rule(self, node: Any, index: int) -> str:
+    def generic_rule(self, node: Node, index: int) -> str:
         """The op table's rule for input `index` with placeholders that are never a node's
         name: ``∂(⟨a⟩·⟨b⟩)/∂⟨b⟩ = ⟨a⟩``."""
         op = node.op

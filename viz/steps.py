@@ -37,6 +37,7 @@ from typing import Any
 
 from autograd.formula import Derivative
 from autograd.graph import holds_nothing, topological_order
+from autograd.node import Node
 from autograd.state import all_finite, is_anomaly_enabled, non_finite_gradient
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, as_atom, format_value
 
@@ -48,14 +49,14 @@ __all__ = [
 
 
 def check_node(root: Any, what: str = "root") -> None:
-    """TypeError unless `root` is a graph node (a `Value`, or anything with its attributes)."""
-    for attribute in ("data", "grad", "label", "op", "parents", "local_grads", "params"):
-        if not hasattr(root, attribute):
-            raise TypeError(f"{what} must be a graph node (an autograd Value or Tensor), got "
-                            f"{type(root).__name__}: {root!r:.60}")
+    """TypeError unless `root` is a graph node: an `autograd.node.Node` (a `Value`, a
+    `Tensor`, or anything with their attributes)."""
+    if not isinstance(root, Node):
+        raise TypeError(f"{what} must be a graph node (an autograd Value or Tensor), got "
+                        f"{type(root).__name__}: {root!r:.60}")
 
 
-def output_gradient(root: Any, grad: Any = None) -> Any:
+def output_gradient(root: Node, grad: Any = None) -> Any:
     """The output gradient df/df that starts a backward pass, checked exactly as
     ``backward()`` checks it (the node's own ``backward_seed``): 1 for a scalar or a
     one-element array by default."""
@@ -275,7 +276,7 @@ def _dims(x: Any) -> str:
     return "×".join(str(d) for d in shape) if shape else "scalar"
 
 
-def forward_steps(root: Any, *, number_format: str = DEFAULT_NUMBER_FORMAT,
+def forward_steps(root: Node, *, number_format: str = DEFAULT_NUMBER_FORMAT,
                   names: GraphNames | None = None) -> list[ForwardStep]:
     """Every node of `root`'s graph in the order its value was computed (topological order)."""
     check_node(root)
@@ -291,7 +292,7 @@ def forward_steps(root: Any, *, number_format: str = DEFAULT_NUMBER_FORMAT,
     return steps
 
 
-def backward_steps(root: Any, grad: Any = None, *, number_format: str = DEFAULT_NUMBER_FORMAT,
+def backward_steps(root: Node, grad: Any = None, *, number_format: str = DEFAULT_NUMBER_FORMAT,
                    names: GraphNames | None = None) -> Iterator[BackwardStep]:
     """The backward pass from `root` one edge at a time: a `BackwardStep` per edge.
 
@@ -333,7 +334,7 @@ def _copy(x: Any) -> Any:
     return copy() if callable(copy) and not isinstance(x, numbers.Number) else x
 
 
-def _walk(root: Any, start: Any, names: GraphNames) -> Iterator[BackwardStep]:
+def _walk(root: Node, start: Any, names: GraphNames) -> Iterator[BackwardStep]:
     # The engine's loop (autograd.graph.run_backward) in the same order over the same
     # stored locals, but summing into a table of its own: no node's ``grad`` is read or
     # written, so a walk abandoned half-way (or never finished) changes nothing.
@@ -388,7 +389,7 @@ def _walk(root: Any, start: Any, names: GraphNames) -> Iterator[BackwardStep]:
 _MAX_EXPRESSION = 24
 
 
-def _local_symbol(names: GraphNames, node: Any, index: int, expression: str,
+def _local_symbol(names: GraphNames, node: Node, index: int, expression: str,
                   repeated: bool) -> str:
     """``∂(x·b)/∂b``; ``∂c/∂x`` for a long expression; an input used twice (x·x) says
     which operand: ``∂(x·x)/∂x (2nd)``."""
@@ -447,7 +448,7 @@ def format_backward(steps: Sequence[BackwardStep], *, rules: bool = True) -> str
     return _table(header, rows)
 
 
-def format_gradients(root: Any, *, names: GraphNames | None = None,
+def format_gradients(root: Node, *, names: GraphNames | None = None,
                      number_format: str = DEFAULT_NUMBER_FORMAT,
                      include_constants: bool = False) -> str:
     """``dc/dx = 4`` for every leaf of the graph (constants only when asked)."""

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograd.node import Node
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, format_value
 from viz.steps import _table, check_node
 
 __all__ = ["tree", "table", "to_text"]
 
 
-def _describe(node: Any, names: GraphNames, show_grads: bool) -> str:
+def _describe(node: Node, names: GraphNames, show_grads: bool) -> str:
     fmt = names.number_format
     head = names[node]
     if node.parents:
@@ -36,7 +37,7 @@ def _describe(node: Any, names: GraphNames, show_grads: bool) -> str:
     return text
 
 
-def tree(root: Any, *, show_grads: bool = True, number_format: str = DEFAULT_NUMBER_FORMAT,
+def tree(root: Node, *, show_grads: bool = True, number_format: str = DEFAULT_NUMBER_FORMAT,
          max_depth: int = 40) -> str:
     """The graph as an indented tree from `root` down to the leaves.
 
@@ -72,7 +73,7 @@ def tree(root: Any, *, show_grads: bool = True, number_format: str = DEFAULT_NUM
     return "\n".join(lines)
 
 
-def table(root: Any, *, show_grads: bool = True,
+def table(root: Node, *, show_grads: bool = True,
           number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
     """The graph as a table, one row per node in the order the forward pass computes them."""
     check_node(root)
@@ -89,7 +90,7 @@ def table(root: Any, *, show_grads: bool = True,
     return _table(header, rows)
 
 
-def to_text(root: Any, style: str = "tree", **options: Any) -> str:
+def to_text(root: Node, style: str = "tree", **options: Any) -> str:
     """`tree` or `table` by name."""
     if style == "tree":
         return tree(root, **options)
