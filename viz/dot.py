@@ -485,17 +485,20 @@ def _tooltip(node: Node, picture: _Picture) -> str:
 
 def _value_cells(node: Node, picture: _Picture) -> list[str]:
     names = picture.names
-    cells = []
     scalar_constant = names.is_constant(node) and names.is_scalar(node)
+    data_width, grad_width = picture.width(node, "data"), picture.width(node, "grad")
+    name_width = None
+    if not names.is_scalar(node) and (data_width or grad_width):
+        # stacked rows of an array's record: one width for all, the widest reserved
+        data_width = grad_width = name_width = max(data_width or 0, grad_width or 0)
     shape = "" if names.is_scalar(node) else f"  {_dims(node.data)}"
-    cells.append(_cell(f"{names[node]}{shape}", bold=True))
+    cells = [_cell(f"{names[node]}{shape}", bold=True, width=name_width)]
     if not scalar_constant:
-        cells.append(_cell(f"data {picture.shown(node, 'data')}",
-                           width=picture.width(node, "data")))
+        cells.append(_cell(f"data {picture.shown(node, 'data')}", width=data_width))
     if picture.show_grads:
         grad_text = picture.shown(node, "grad")
         cells.append(_cell(f"grad {grad_text}", color=_MUTED if grad_text == _UNKNOWN else None,
-                           width=picture.width(node, "grad")))
+                           width=grad_width))
     return cells
 
 

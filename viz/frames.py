@@ -93,6 +93,8 @@ class Frame:
 def _note(step: BackwardStep) -> str:
     """``upstream × local = contribution``, in numbers, for the edge of a backward step."""
     if step.is_array_step:
+        if not hasattr(step.contribution, "shape"):
+            return "no gradient: a constant"
         return f"{_dims(step.upstream)} → {_dims(step.contribution)}"
     fmt = step.number_format
     return (f"{format_value(step.upstream, fmt)} × {format_value(step.local, fmt)} = "

@@ -88,6 +88,9 @@ class ForwardStep:
         """True for an input or a constant."""
         return self.op is None
 
+    def __repr__(self) -> str:
+        return f"<ForwardStep {self.index}: {self}>"
+
     def __str__(self) -> str:
         value = format_value(self.value, self.number_format)
         if self.is_leaf:
