@@ -202,3 +202,29 @@ def test_a_frame_displays_as_its_picture_and_reprs_briefly() -> None:
     assert repr(frame) == "<Frame 1 (backward): Backward step 1 of 6: c = x·b>"
     bundle = frame._repr_mimebundle_()
     assert bundle["text/plain"].startswith("Backward step 1 of 6")
+
+
+def _tensor_mlp_loss():  # type: ignore[no-untyped-def]
+    np = pytest.importorskip("numpy")
+    import mlp
+    from mlp import losses
+
+    model = mlp.MLP(4, [16, 16, 3], engine="tensor", seed=0)
+    inputs = np.random.default_rng(0).normal(size=(32, 4))
+    loss = losses.cross_entropy(model.forward_batch(inputs, logits=True), np.arange(32) % 3)
+    loss.label = "loss"
+    return loss, model
+
+
+@needs_dot
+def test_a_tensor_mlps_graph_fits_a_page_and_its_frames_share_one_size(tmp_path: Path) -> None:
+    image = _pillow()
+    loss, model = _tensor_mlp_loss()
+    loss.backward()
+    width, height = image.open(viz.render(loss, tmp_path / "mlp.png", parameters=model)).size
+    # about a page at 96 dpi (a 3,800 px wide strip before): neither side runs away
+    assert width <= 1800 and height <= 1800, (width, height)
+    frames = viz.frames(loss, parameters=model)
+    paths = viz.write_frames(frames[:: max(1, len(frames) // 5)], tmp_path / "f", format="png",
+                             dpi=40)
+    assert len({image.open(p).size for p in paths}) == 1
