@@ -1,9 +1,10 @@
 """Command line: ``python -m viz "x*(2*y + z)" x=3 y=1 z=2``.
 
-Prints the forward values, every backward step (as a chain-rule line) and the
-gradient of every input.  ``--out graph.svg`` renders the graph (svg/png/pdf/dot),
-``--html steps.html`` writes the offline stepping page, ``--frames DIR`` one picture
-per step, ``--text`` prints the graph as a tree.
+Prints the forward values, every backward step (as a chain-rule line in the graph's
+own names: the function is ``f``, ``df/dx``) and the gradient of every input.
+``--out graph.svg`` renders the graph (svg/png/pdf/dot), ``--html steps.html`` writes
+the offline stepping page, ``--frames DIR`` one picture per step, ``--gif steps.gif``
+an animation of them, ``--text`` prints the graph as a tree.
 
 Exit status: 0 on success, 2 for a bad expression or argument (one error line,
 with a caret under the problem), 1 when a file cannot be written or Graphviz is
