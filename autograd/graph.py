@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from autograd.node import Node
-from autograd.state import ANOMALY, all_finite, non_finite_gradient
+from autograd.state import ANOMALY, MODE, all_finite, non_finite_gradient
 
 __all__ = [
     "topological_order", "backward", "run_backward",
@@ -84,7 +84,7 @@ def run_backward(root: Any, seed: Any) -> None:
     order, held = start_pass(root, seed)
     completed = False
     try:
-        if ANOMALY.get():
+        if MODE.get() & ANOMALY:
             _backward_checked(order)
         else:
             _backward_loop(order, type(seed) is float)
