@@ -66,8 +66,8 @@ __all__ = [
     "grad", "hessian", "jacobian", "hvp", "jvp", "JVPResult", "tangents",
     "gradcheck", "central_difference", "GradcheckError", "GradcheckReport",
     "abs", "cos", "exp", "leaky_relu", "log", "relu", "sigmoid", "sin", "softplus", "sqrt",
-    "tanh", "sum", "dot", "linear", "relu_linear", "logsumexp", "log_softmax", "softmax", "cross_entropy",
-    "mse",
+    "tanh", "sum", "dot", "linear", "relu_linear", "logsumexp", "log_softmax", "softmax",
+    "cross_entropy", "mse",
 ]
 
 

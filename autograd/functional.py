@@ -14,7 +14,8 @@ from autograd.value import Operand, Value, apply, as_value
 
 __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
-    "abs", "sum", "dot", "linear", "relu_linear", "softmax", "log_softmax", "logsumexp", "cross_entropy", "mse",
+    "abs", "sum", "dot", "linear", "relu_linear", "softmax", "log_softmax", "logsumexp",
+    "cross_entropy", "mse",
 ]
 
 

@@ -152,7 +152,7 @@ def _linear_grads(out: float, wxb: Sequence[float]) -> Sequence[float]:
     return wxb[n:-1] + wxb[:n] + (1.0,)
 
 
-class DeadLocals(tuple):  # noqa: SLOT001 - a marker type, no attributes
+class DeadLocals(tuple):
     """All-zero local derivatives (a ReLU neuron that is off): the backward loop skips them."""
 
     __slots__ = ()
