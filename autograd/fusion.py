@@ -33,7 +33,9 @@ def unfuse(root: Value) -> Value:
     """`root`'s graph with every fused node split into its parts (same leaves, same numbers).
 
     Returns `root` itself when its graph holds no fused node.  Interior nodes are new
-    Values (labels kept); the grads of the new graph start at 0.
+    Values with the originals' labels and grads; each split-off part holds the grad a
+    backward pass over the split graph would have given it (for relu(z): z's grad is
+    relu'(z) × the neuron's grad), so a drawing made after ``backward()`` shows them all.
     """
     order = topological_order(root)
     if not any(is_fused(n) for n in order):
@@ -50,8 +52,16 @@ def unfuse(root: Value) -> Value:
             first, *rest = (get_op(name) for name in node.op.parts)
             copy = apply(first, parents)
             copy.label = z_label(node.label)
+            inner = [copy]
             for op in rest:
                 copy = apply(op, (copy,))
+                inner.append(copy)
+            # The parts' grads, from the neuron's own, backwards through the parts.
+            upstream = node.grad
+            for part, made in zip(reversed(inner[:-1]), reversed(inner[1:])):
+                upstream = made.local_grads[0] * upstream
+                part.grad = upstream
         copy.label = node.label
+        copy.grad = node.grad
         new[node] = copy
     return new[root]

@@ -58,11 +58,15 @@ def test_unfuse_splits_each_neuron_into_z_and_relu_with_the_same_numbers(
     split = unfuse(root)
     assert split.data == root.data
     nodes = ag.topological_order(split)
+    carried = {n: n.grad for n in nodes}
     assert not any(is_fused(n) for n in nodes)
     assert sum(n.op is not None and n.op.name == "relu" for n in nodes) == 4
     ag.zero_grad(params)
     split.backward()
     assert [signed(p.grad) for p in params] == fused_grads
+    # the grads unfuse carried over are what a pass over the split graph gives
+    assert all(carried[n] == n.grad or (n.grad != n.grad and carried[n] != carried[n])
+               for n in nodes if n.parents)
 
 
 def test_unfuse_keeps_labels_and_names_z() -> None:
