@@ -243,6 +243,12 @@ def test_stepper_is_the_function_and_shows_both_passes() -> None:
     assert repr(stepper) == ("<Stepper 'Forward and backward pass of c': 12 frames "
                              "(4 forward, 1 seed, 6 backward, 1 done)>")
     assert (v["x"].grad, v["y"].grad, v["z"].grad) == (4.0, 6.0, 3.0)
+    # The README's example prints this line.
+    x, y, z = Value(3.0, "x"), Value(1.0, "y"), Value(2.0, "z")
+    f = x * (2 * y + z)
+    f.label = "f"
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"\n{viz.stepper(f)!r}\n" in readme
     backward_only = viz.stepper(c, forward=False, title="mine")
     assert next(f.kind for f in backward_only.frames) == "seed" and backward_only.title == "mine"
 
