@@ -97,142 +97,149 @@ _CSS = """
 # -- the component's behaviour: one closure per stepper, bound to its root element ---------
 _SCRIPT = """
 (function (id) {
-  var script = document.currentScript;
-  var root = (script && script.parentNode && script.parentNode.id === id)
-    ? script.parentNode : document.getElementById(id);
-  if (!root || root.getAttribute("data-ready")) { return; }
-  root.setAttribute("data-ready", "1");
-  var PT = 4 / 3;                  // CSS px per SVG unit (Graphviz writes points) at 100%
-  var MIN_FIT = 0.75 * PT;         // fit never shrinks text below 3/4 of its natural size
-  var MAX_FIT = 2 * PT;            // nor blows a small graph up beyond twice
-  var page = root.hasAttribute("data-page");
-  function one(selector) { return root.querySelector(selector); }
-  function all(selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
-  var heads = one(".bp-heads"), view = one(".bp-view");
-  var sections = all(".bp-frames > .frame");
-  var headList = [], pictures = [];
-  sections.forEach(function (section) {
-    var head = section.querySelector(".bp-head"), picture = section.querySelector(".bp-picture");
-    headList.push(head); pictures.push(picture);
-    heads.appendChild(head); view.appendChild(picture);
-  });
-  var svgs = all(".bp-view svg");
-  var n = sections.length, current = 0, scale = null, width = -1;
-  var prev = one(".bp-prev"), next = one(".bp-next"), counter = one(".bp-counter");
-  var slider = one(".bp-slider"), zoomIn = one(".bp-zoom-in"), zoomOut = one(".bp-zoom-out");
-  var fit = one(".bp-fit"), zoomLabel = one(".bp-zoom-label");
-  var maxWidth = 0, maxHeight = 0;
-  function box(svg) {
-    var b = svg.viewBox && svg.viewBox.baseVal;
-    if (b && b.width > 0 && b.height > 0) { return [b.width, b.height]; }
-    return [parseFloat(svg.getAttribute("width")) || 100,
-            parseFloat(svg.getAttribute("height")) || 100];
+  var script = document.currentScript, tries = 0;
+  function find() {
+    var root = (script && script.parentNode && script.parentNode.id === id)
+      ? script.parentNode : document.getElementById(id);
+    // Some front ends (the classic notebook) run the script before the output is in
+    // the document: look again shortly.
+    if (!root) { if (++tries < 100) { setTimeout(find, 50); } return; }
+    if (!root.getAttribute("data-ready")) { root.setAttribute("data-ready", "1"); start(root); }
   }
-  svgs.forEach(function (svg) {
-    var size = box(svg);
-    maxWidth = Math.max(maxWidth, size[0]); maxHeight = Math.max(maxHeight, size[1]);
-  });
-  if (!svgs.length) { one(".bp-zoom").style.display = "none"; }
-  function roomHeight() {
-    if (!page) { return parseFloat(root.getAttribute("data-max-height")) || 640; }
-    var top = view.getBoundingClientRect().top + (window.pageYOffset || 0);
-    return Math.max(240, window.innerHeight - top - 24);
-  }
-  function fitScale() {
-    var room = view.clientWidth;
-    if (!room || !maxWidth) { return null; }
-    var s = Math.min(room / maxWidth, roomHeight() / maxHeight, MAX_FIT);
-    return Math.max(s, MIN_FIT);
-  }
-  function shownScale() { return scale === null ? fitScale() : scale; }
-  function layout() {
-    var s = shownScale();
-    if (s === null) { return; }
+  find();
+  function start(root) {
+    var PT = 4 / 3;                  // CSS px per SVG unit (Graphviz writes points) at 100%
+    var MIN_FIT = 0.75 * PT;         // fit never shrinks text below 3/4 of its natural size
+    var MAX_FIT = 2 * PT;            // nor blows a small graph up beyond twice
+    var page = root.hasAttribute("data-page");
+    function one(selector) { return root.querySelector(selector); }
+    function all(selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
+    var heads = one(".bp-heads"), view = one(".bp-view");
+    var sections = all(".bp-frames > .frame");
+    var headList = [], pictures = [];
+    sections.forEach(function (section) {
+      var head = section.querySelector(".bp-head"), picture = section.querySelector(".bp-picture");
+      headList.push(head); pictures.push(picture);
+      heads.appendChild(head); view.appendChild(picture);
+    });
+    var svgs = all(".bp-view svg");
+    var n = sections.length, current = 0, scale = null, width = -1;
+    var prev = one(".bp-prev"), next = one(".bp-next"), counter = one(".bp-counter");
+    var slider = one(".bp-slider"), zoomIn = one(".bp-zoom-in"), zoomOut = one(".bp-zoom-out");
+    var fit = one(".bp-fit"), zoomLabel = one(".bp-zoom-label");
+    var maxWidth = 0, maxHeight = 0;
+    function box(svg) {
+      var b = svg.viewBox && svg.viewBox.baseVal;
+      if (b && b.width > 0 && b.height > 0) { return [b.width, b.height]; }
+      return [parseFloat(svg.getAttribute("width")) || 100,
+              parseFloat(svg.getAttribute("height")) || 100];
+    }
     svgs.forEach(function (svg) {
       var size = box(svg);
-      svg.style.width = (size[0] * s).toFixed(1) + "px";
-      svg.style.height = (size[1] * s).toFixed(1) + "px";
+      maxWidth = Math.max(maxWidth, size[0]); maxHeight = Math.max(maxHeight, size[1]);
     });
-    // Every frame gets the box of the largest one: a smaller frame never moves the rest.
-    pictures.forEach(function (picture) {
-      picture.style.width = (maxWidth * s).toFixed(1) + "px";
-      picture.style.height = (maxHeight * s).toFixed(1) + "px";
+    if (!svgs.length) { one(".bp-zoom").style.display = "none"; }
+    function roomHeight() {
+      if (!page) { return parseFloat(root.getAttribute("data-max-height")) || 640; }
+      var top = view.getBoundingClientRect().top + (window.pageYOffset || 0);
+      return Math.max(240, window.innerHeight - top - 24);
+    }
+    function fitScale() {
+      var room = view.clientWidth;
+      if (!room || !maxWidth) { return null; }
+      var s = Math.min(room / maxWidth, roomHeight() / maxHeight, MAX_FIT);
+      return Math.max(s, MIN_FIT);
+    }
+    function shownScale() { return scale === null ? fitScale() : scale; }
+    function layout() {
+      var s = shownScale();
+      if (s === null) { return; }
+      svgs.forEach(function (svg) {
+        var size = box(svg);
+        svg.style.width = (size[0] * s).toFixed(1) + "px";
+        svg.style.height = (size[1] * s).toFixed(1) + "px";
+      });
+      // Every frame gets the box of the largest one: a smaller frame never moves the rest.
+      pictures.forEach(function (picture) {
+        picture.style.width = (maxWidth * s).toFixed(1) + "px";
+        picture.style.height = (maxHeight * s).toFixed(1) + "px";
+      });
+      zoomLabel.textContent = Math.round(100 * s / PT) + "%";
+      fit.disabled = (scale === null);
+    }
+    function zoom(factor) {
+      var s = shownScale();
+      if (s === null) { return; }
+      scale = Math.max(0.2 * PT, Math.min(8 * PT, s * factor));
+      layout();
+    }
+    function keepFocus(button) {
+      if (button.disabled && document.activeElement === button) {
+        root.focus({ preventScroll: true });
+      }
+    }
+    function show(k) {
+      k = Math.max(0, Math.min(n - 1, k));
+      headList[current].classList.remove("bp-current");
+      pictures[current].classList.remove("bp-current");
+      headList[k].classList.add("bp-current");
+      pictures[k].classList.add("bp-current");
+      current = k;
+      counter.textContent = (k + 1) + " / " + n;
+      slider.value = String(k + 1);
+      prev.disabled = (k === 0);
+      next.disabled = (k === n - 1);
+      keepFocus(prev); keepFocus(next);
+      root.setAttribute("data-step", String(k + 1));
+      if (page) {
+        try { history.replaceState(null, "", "#" + (k + 1)); } catch (e) { /* file: URLs */ }
+      }
+    }
+    prev.addEventListener("click", function () { show(current - 1); });
+    next.addEventListener("click", function () { show(current + 1); });
+    slider.addEventListener("input", function () { show(parseInt(slider.value, 10) - 1); });
+    zoomIn.addEventListener("click", function () { zoom(1.25); });
+    zoomOut.addEventListener("click", function () { zoom(0.8); });
+    fit.addEventListener("click", function () { scale = null; layout(); keepFocus(fit); });
+    root.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey) { return; }
+      var target = event.target;
+      if (target !== root && target.closest &&
+          target.closest("input, textarea, select, [contenteditable]")) { return; }
+      var key = event.key;
+      var onButton = target !== root && target.tagName === "BUTTON";
+      if (onButton && (key === " " || key === "Enter")) { return; }
+      if (key === "ArrowRight" || key === "ArrowDown" || key === "PageDown" || key === " ") {
+        show(current + 1);
+      } else if (key === "ArrowLeft" || key === "ArrowUp" || key === "PageUp") {
+        show(current - 1);
+      } else if (key === "Home") {
+        show(0);
+      } else if (key === "End") {
+        show(n - 1);
+      } else if (key === "+" || key === "=") {
+        zoom(1.25);
+      } else if (key === "-") {
+        zoom(0.8);
+      } else if (key === "0") {
+        scale = null; layout();
+      } else {
+        return;
+      }
+      event.preventDefault();
+      event.stopPropagation();
     });
-    zoomLabel.textContent = Math.round(100 * s / PT) + "%";
-    fit.disabled = (scale === null);
-  }
-  function zoom(factor) {
-    var s = shownScale();
-    if (s === null) { return; }
-    scale = Math.max(0.2 * PT, Math.min(8 * PT, s * factor));
-    layout();
-  }
-  function keepFocus(button) {
-    if (button.disabled && document.activeElement === button) {
-      root.focus({ preventScroll: true });
+    root.classList.add("bp-js");
+    function refit() {
+      var w = root.clientWidth;
+      if (w !== width) { width = w; if (scale === null) { layout(); } }
     }
+    if (window.ResizeObserver) { new ResizeObserver(refit).observe(root); }
+    window.addEventListener("resize", function () { if (scale === null) { layout(); } });
+    var start = page ? parseInt(String(location.hash || "").slice(1), 10) : NaN;
+    show(isNaN(start) ? 0 : start - 1);
+    refit();
   }
-  function show(k) {
-    k = Math.max(0, Math.min(n - 1, k));
-    headList[current].classList.remove("bp-current");
-    pictures[current].classList.remove("bp-current");
-    headList[k].classList.add("bp-current");
-    pictures[k].classList.add("bp-current");
-    current = k;
-    counter.textContent = (k + 1) + " / " + n;
-    slider.value = String(k + 1);
-    prev.disabled = (k === 0);
-    next.disabled = (k === n - 1);
-    keepFocus(prev); keepFocus(next);
-    root.setAttribute("data-step", String(k + 1));
-    if (page) {
-      try { history.replaceState(null, "", "#" + (k + 1)); } catch (e) { /* file: URLs */ }
-    }
-  }
-  prev.addEventListener("click", function () { show(current - 1); });
-  next.addEventListener("click", function () { show(current + 1); });
-  slider.addEventListener("input", function () { show(parseInt(slider.value, 10) - 1); });
-  zoomIn.addEventListener("click", function () { zoom(1.25); });
-  zoomOut.addEventListener("click", function () { zoom(0.8); });
-  fit.addEventListener("click", function () { scale = null; layout(); keepFocus(fit); });
-  root.addEventListener("keydown", function (event) {
-    if (event.altKey || event.ctrlKey || event.metaKey) { return; }
-    var target = event.target;
-    if (target !== root && target.closest &&
-        target.closest("input, textarea, select, [contenteditable]")) { return; }
-    var key = event.key;
-    var onButton = target !== root && target.tagName === "BUTTON";
-    if (onButton && (key === " " || key === "Enter")) { return; }
-    if (key === "ArrowRight" || key === "ArrowDown" || key === "PageDown" || key === " ") {
-      show(current + 1);
-    } else if (key === "ArrowLeft" || key === "ArrowUp" || key === "PageUp") {
-      show(current - 1);
-    } else if (key === "Home") {
-      show(0);
-    } else if (key === "End") {
-      show(n - 1);
-    } else if (key === "+" || key === "=") {
-      zoom(1.25);
-    } else if (key === "-") {
-      zoom(0.8);
-    } else if (key === "0") {
-      scale = null; layout();
-    } else {
-      return;
-    }
-    event.preventDefault();
-    event.stopPropagation();
-  });
-  root.classList.add("bp-js");
-  function refit() {
-    var w = root.clientWidth;
-    if (w !== width) { width = w; if (scale === null) { layout(); } }
-  }
-  if (window.ResizeObserver) { new ResizeObserver(refit).observe(root); }
-  window.addEventListener("resize", function () { if (scale === null) { layout(); } });
-  var start = page ? parseInt(String(location.hash || "").slice(1), 10) : NaN;
-  show(isNaN(start) ? 0 : start - 1);
-  refit();
 })(@ID);
 """
 
@@ -512,13 +519,16 @@ class StepTable(Sequence[Any]):
         if not self.records:
             return "<p>(no steps: the root is a leaf)</p>"
         header, rows = self.rows()
-        cell = 'style="text-align: left; vertical-align: top; padding: 0.2em 0.6em"'
-        code = ('style="text-align: left; vertical-align: top; padding: 0.2em 0.6em; '
-                'font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap"')
-        head = "".join(f"<th {cell}>{_escape(h)}</th>" for h in header)
+        base = "text-align: left; vertical-align: top; padding: 0.2em 0.6em"
+        mono = "font-family: ui-monospace, Menlo, Consolas, monospace"
+        # step | node | chain rule | gradient | rule  (forward: step | node | computed as | value)
+        wrapped = f"{base}; {mono}; white-space: pre-wrap"
+        styles = [f"{base}; text-align: right", f"{base}; white-space: nowrap", wrapped, wrapped,
+                  f"{base}; {mono}; white-space: nowrap"]
+        head = "".join(f'<th style="{base}">{_escape(h)}</th>' for h in header)
         body = "".join(
-            "<tr>" + "".join(f"<td {code if 1 < j < 5 or (self.forward and j == 2) else cell}>"
-                             f"{_escape(text)}</td>" for j, text in enumerate(row)) + "</tr>"
+            "<tr>" + "".join(f'<td style="{style}">{_escape(text)}</td>'
+                             for style, text in zip(styles, row)) + "</tr>"
             for row in rows)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

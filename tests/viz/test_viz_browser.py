@@ -24,6 +24,7 @@ from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 _CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser",
                                                   "google-chrome"))), None)
@@ -163,6 +164,30 @@ def test_two_steppers_and_a_text_area(browser: Any, tmp_path: Path, shots: Path)
     assert (_step(browser, id_first), _step(browser, id_second)) == ("2", str(len(second)))
     assert cell.get_attribute("value") == "ab cd"
 
+    # A click on the picture gives the focus too.
+    browser.find_element(By.CSS_SELECTOR, f"#{id_second} .bp-view").click()
+    browser.switch_to.active_element.send_keys(Keys.HOME)
+    assert (_step(browser, id_first), _step(browser, id_second)) == ("2", "1")
+
+    # A front end that runs the output's script before putting the output in the page
+    # (the classic notebook does): the stepper still starts once it is there.
+    third = second._repr_html_()
+    id_third = third.split('id="', 1)[1].split('"', 1)[0]
+    browser.execute_script("""
+        var holder = document.createElement('div');
+        holder.innerHTML = arguments[0];
+        var code = holder.querySelector('script').textContent;
+        var run = document.createElement('script');
+        run.textContent = code;
+        document.head.appendChild(run);
+        setTimeout(function () { document.body.appendChild(holder); }, 120);
+    """, third)
+    WebDriverWait(browser, 5).until(
+        lambda driver: driver.find_element(By.ID, id_third).get_attribute("data-step") == "1")
+    browser.find_element(By.CSS_SELECTOR, f"#{id_third} .bp-title").click()
+    browser.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    assert [_step(browser, i) for i in (id_first, id_second, id_third)] == ["2", "1", "2"]
+
     # The notebook's own style is untouched.
     font = browser.execute_script(
         "return getComputedStyle(document.getElementById('notebook-text')).fontFamily")
@@ -250,3 +275,9 @@ def test_standalone_page_fits_and_its_controls_stay_put(
     assert browser.execute_script(measure)["svgWidth"] == pytest.approx(fitted, rel=0.01)
     assert _errors(browser) == []
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    if width == 420:
+        # The address keeps the step: a link to steps.html#5 opens at step 5.
+        browser.get("about:blank")
+        browser.get(path.as_uri() + "#5")
+        assert _step(browser, "stepper") == "5"
+        assert _shown_title(browser, "stepper").startswith("5. ")

@@ -375,3 +375,20 @@ def test_stepper_checks_its_arguments() -> None:
         viz.stepper(c, max_height=10)
     with pytest.raises(TypeError, match="graph node"):
         viz.stepper(3.0)
+
+
+def test_jupyter_picks_the_rich_displays() -> None:
+    formatters = pytest.importorskip("IPython.core.formatters", reason="IPython not installed")
+    c, _ = seed_graph()
+    stepper = viz.stepper(c)
+    display = formatters.DisplayFormatter()
+    pictures = ["<svg></svg>"] * len(stepper)
+    stepper._svgs = pictures  # the pictures are not what this test is about
+    for shown, plain in ((stepper, repr(stepper)), (stepper.frames[1], repr(stepper.frames[1])),
+                         (viz.steps_table(viz.backward_steps(c)), None)):
+        data, _ = display.format(shown)
+        assert set(data) == {"text/html", "text/plain"}
+        assert plain is None or data["text/plain"] == plain
+        assert len(data["text/plain"].splitlines()[0]) < 100
+    first = display.format(stepper)[0]["text/html"]
+    assert _component_id(first) != _component_id(display.format(stepper)[0]["text/html"])
