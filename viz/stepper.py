@@ -124,9 +124,34 @@ _SCRIPT = """
     });
     var svgs = all(".bp-view svg");
     var n = sections.length, current = 0, scale = null, width = -1;
-    var prev = one(".bp-prev"), next = one(".bp-next"), counter = one(".bp-counter");
-    var slider = one(".bp-slider"), zoomIn = one(".bp-zoom-in"), zoomOut = one(".bp-zoom-out");
-    var fit = one(".bp-fit"), zoomLabel = one(".bp-zoom-label");
+    // The controls are made here: without the script (an untrusted notebook, GitHub)
+    // there are no buttons that do nothing, only the frames one below the other.
+    function make(parent, tag, className, text, attributes) {
+      var element = document.createElement(tag);
+      element.className = className;
+      if (text) { element.textContent = text; }
+      for (var name in attributes || {}) { element.setAttribute(name, attributes[name]); }
+      parent.appendChild(element);
+      return element;
+    }
+    var bar = one(".bp-controls"), group = make(bar, "div", "bp-group");
+    var prev = make(group, "button", "bp-prev", "\u25c0 Prev",
+                    { type: "button", title: "previous step (left arrow)" });
+    var counter = make(group, "span", "bp-counter", "", { "aria-live": "polite" });
+    counter.style.minWidth = (2 * String(n).length + 3) + "ch";
+    var next = make(group, "button", "bp-next", "Next \u25b6",
+                    { type: "button", title: "next step (right arrow)" });
+    var slider = make(bar, "input", "bp-slider", "", { type: "range", min: "1", max: String(n),
+                                                       value: "1", "aria-label": "step" });
+    var zoomGroup = make(bar, "div", "bp-group bp-zoom");
+    var zoomOut = make(zoomGroup, "button", "bp-zoom-out", "\u2212",
+                       { type: "button", title: "zoom out (-)" });
+    var fit = make(zoomGroup, "button", "bp-fit", "fit",
+                   { type: "button", title: "fit the picture to the space (0)" });
+    var zoomIn = make(zoomGroup, "button", "bp-zoom-in", "+",
+                      { type: "button", title: "zoom in (+)" });
+    var zoomLabel = make(zoomGroup, "span", "bp-zoom-label");
+    make(bar, "span", "bp-hint", "click here, then \u2190 \u2192 Home End");
     var maxWidth = 0, maxHeight = 0;
     function box(svg) {
       var b = svg.viewBox && svg.viewBox.baseVal;
@@ -138,7 +163,7 @@ _SCRIPT = """
       var size = box(svg);
       maxWidth = Math.max(maxWidth, size[0]); maxHeight = Math.max(maxHeight, size[1]);
     });
-    if (!svgs.length) { one(".bp-zoom").style.display = "none"; }
+    if (!svgs.length) { zoomGroup.style.display = "none"; }
     function roomHeight() {
       if (!page) { return parseFloat(root.getAttribute("data-max-height")) || 640; }
       var top = view.getBoundingClientRect().top + (window.pageYOffset || 0);
@@ -343,7 +368,6 @@ class Stepper:
         svgs = list(svgs)
         if len(svgs) != len(self.frames):
             raise ValueError(f"{len(svgs)} pictures for {len(self.frames)} frames")
-        n = len(self.frames)
         sections = []
         for k, (frame, svg) in enumerate(zip(self.frames, svgs), start=1):
             caption = _escape("\n".join(frame.caption))
@@ -357,8 +381,6 @@ class Stepper:
         nonce_attribute = f' nonce="{_escape(nonce)}"' if nonce else ""
         css = _CSS.replace("#@", f"#{element_id}")
         script = _SCRIPT.replace("@ID", f'"{element_id}"')
-        digits = len(str(n))
-        counter_width = f"{2 * digits + 3}ch"
         page_attribute = " data-page" if page else ""
         return (
             f'<div id="{element_id}" class="bp-stepper" tabindex="0" role="region" '
@@ -367,24 +389,7 @@ class Stepper:
             f"{page_attribute}>\n"
             f"<style{nonce_attribute}>{css}</style>\n"
             f'<div class="bp-title">{_escape(self.title)}</div>\n'
-            '<div class="bp-controls">'
-            '<div class="bp-group">'
-            '<button type="button" class="bp-prev" title="previous step (left arrow)">'
-            '&#9664; Prev</button>'
-            f'<span class="bp-counter" style="min-width: {counter_width}" '
-            f'aria-live="polite">1 / {n}</span>'
-            '<button type="button" class="bp-next" title="next step (right arrow)">'
-            'Next &#9654;</button></div>'
-            f'<input class="bp-slider" type="range" min="1" max="{n}" value="1" '
-            'aria-label="step">'
-            '<div class="bp-group bp-zoom">'
-            '<button type="button" class="bp-zoom-out" title="zoom out (-)">&minus;</button>'
-            '<button type="button" class="bp-fit" title="fit the picture to the space (0)">'
-            "fit</button>"
-            '<button type="button" class="bp-zoom-in" title="zoom in (+)">+</button>'
-            '<span class="bp-zoom-label"></span></div>'
-            '<span class="bp-hint">click here, then &larr; &rarr; Home End</span>'
-            "</div>\n"
+            '<div class="bp-controls"></div>\n'
             '<div class="bp-heads"></div>\n'
             '<div class="bp-view"></div>\n'
             '<div class="bp-frames">\n' + "\n".join(sections) + "\n</div>\n"

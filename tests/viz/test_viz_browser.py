@@ -281,3 +281,22 @@ def test_standalone_page_fits_and_its_controls_stay_put(
         browser.get(path.as_uri() + "#5")
         assert _step(browser, "stepper") == "5"
         assert _shown_title(browser, "stepper").startswith("5. ")
+
+
+def test_without_javascript_every_frame_is_shown_in_order(
+        browser: Any, standalone_page: tuple[Path, int], shots: Path) -> None:
+    # What an untrusted notebook shows: the frames one below the other, no dead buttons.
+    path, n_frames = standalone_page
+    _viewport(browser, 1000, 900)
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        browser.get(path.as_uri())
+        titles = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".bp-step-title")
+                  if e.is_displayed()]
+        assert [t.split(".", 1)[0] for t in titles] == [str(k) for k in range(1, n_frames + 1)]
+        assert browser.find_elements(By.TAG_NAME, "button") == []
+        assert len([s for s in browser.find_elements(By.TAG_NAME, "svg") if s.is_displayed()]) \
+            == n_frames
+        browser.save_screenshot(str(shots / "no_javascript.png"))
+    finally:
+        browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
