@@ -260,7 +260,9 @@ _SCRIPT = """
       if (w !== width) { width = w; if (scale === null) { layout(); } }
     }
     if (window.ResizeObserver) { new ResizeObserver(refit).observe(root); }
-    window.addEventListener("resize", function () { if (scale === null) { layout(); } });
+    if (page) {  // the page also fits the window's height; a notebook's stepper only its width
+      window.addEventListener("resize", function () { if (scale === null) { layout(); } });
+    }
     var start = page ? parseInt(String(location.hash || "").slice(1), 10) : NaN;
     show(isNaN(start) ? 0 : start - 1);
     refit();
