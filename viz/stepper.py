@@ -31,12 +31,12 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, cast, overload
+from typing import Any, overload
 
 import graphviz
 
 from autograd.files import atomic_write
-from viz.dot import INSTALL_HINT, GraphvizNotFoundError, RenderError, pipe, svg_text
+from viz.dot import INSTALL_HINT, GraphvizNotFoundError, RenderError, svg_text
 from viz.naming import format_value
 from viz.steps import BackwardStep, ForwardStep, format_backward, format_forward
 
@@ -293,8 +293,19 @@ def inline_svgs(graphs: Sequence[Any]) -> list[str]:
     process per frame takes."""
     if not graphs:
         return []
-    batch = graphviz.Source("\n".join(graph.source for graph in graphs))
-    text = pipe(cast(graphviz.Digraph, batch), "svg").decode("utf-8")
+    source = "\n".join(graph.source for graph in graphs)
+    try:
+        # graphviz.pipe hands `dot` its input and reads its output together (communicate);
+        # Source.pipe writes all input first, and `dot` blocks once it has written 64 KB.
+        text = graphviz.pipe("dot", "svg", source.encode("utf-8")).decode("utf-8")
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFoundError(
+            f"cannot render svg: Graphviz's `dot` program was not found. {INSTALL_HINT}.",
+            source, None) from None
+    except graphviz.CalledProcessError as error:
+        stderr = error.stderr.decode("utf-8", "replace") if isinstance(error.stderr, bytes) \
+            else str(error.stderr or "")
+        raise RenderError(f"Graphviz `dot` failed to render svg: {stderr.strip()}") from None
     pictures = [_NAMESPACE.sub("", _COMMENT.sub("", svg)) for svg in _SVG_ELEMENT.findall(text)]
     if len(pictures) != len(graphs):
         raise RenderError(f"Graphviz `dot` drew {len(pictures)} pictures for {len(graphs)} "

@@ -393,3 +393,29 @@ def test_jupyter_picks_the_rich_displays() -> None:
         assert len(data["text/plain"].splitlines()[0]) < 100
     first = display.format(stepper)[0]["text/html"]
     assert _component_id(first) != _component_id(display.format(stepper)[0]["text/html"])
+
+
+@needs_dot
+def test_all_pictures_are_drawn_by_one_dot_run_of_any_size() -> None:
+    import threading
+
+    from viz.stepper import inline_svgs
+
+    c, _ = seed_graph()
+    frames = viz.frames(c, forward=True)
+    graphs = [frame.graph for frame in frames] * 8  # ~100 pictures, far over a 64 KB pipe
+    result: list[list[str]] = []
+    worker = threading.Thread(target=lambda: result.append(inline_svgs(graphs)), daemon=True)
+    worker.start()
+    worker.join(timeout=90)
+    assert not worker.is_alive(), "dot and the reader blocked each other"
+    pictures = result[0]
+    assert len(pictures) == len(graphs) and sum(map(len, pictures)) > 256 * 1024
+
+    def without_ids(svg: str) -> str:  # Graphviz numbers the ids of a batch apart
+        return re.sub(r'\bid="[^"]*"|<title>%\d+</title>\s*', "", svg).strip()
+
+    assert [without_ids(p) for p in pictures[: len(frames)]] == \
+        [without_ids(p) for p in pictures[len(frames): 2 * len(frames)]]
+    assert without_ids(pictures[3]) == without_ids(viz.svg_text(frames[3].graph, inline=True))
+    assert "<?xml" not in pictures[0] and "xmlns" not in pictures[0] and "<!--" not in pictures[0]
