@@ -15,7 +15,8 @@ The same component is the notebook stepper and the standalone page:
 The picture is scaled to fit the width (and, on the page, the height of the window),
 never below a readable size: a narrow screen scrolls the picture sideways instead.
 Zoom buttons change the scale; "fit" goes back.  The controls sit above a caption area
-as tall as the longest caption, so nothing above the picture moves from frame to frame.
+as tall as the longest caption (up to a limit; a longer one scrolls), so nothing above
+the picture moves from frame to frame.
 Without JavaScript (a notebook opened untrusted, or on GitHub) the frames are shown
 one below the other.
 
@@ -86,7 +87,8 @@ _CSS = """
 #@ .bp-heads, #@ .bp-view { display: none; }
 #@.bp-js .bp-frames { display: none; }
 #@.bp-js .bp-heads { display: grid; }
-#@.bp-js .bp-heads > .bp-head { grid-area: 1 / 1; visibility: hidden; min-width: 0; }
+#@.bp-js .bp-heads > .bp-head { grid-area: 1 / 1; visibility: hidden; min-width: 0;
+                                 max-height: 12em; overflow-y: auto; }
 #@.bp-js .bp-heads > .bp-head.bp-current { visibility: visible; }
 #@.bp-js .bp-view { display: block; overflow: auto; margin-top: 0.5em; }
 #@.bp-js .bp-view > .bp-picture { display: none; }
