@@ -21,6 +21,7 @@ da/dy = da/da * da/dy = 1 * x = 1 * 3 = 3
 The command line does all of it: ``python -m viz "x*(2*y + z)" x=3 y=1 z=2``.
 """
 
+from viz.component import Stepper, StepTable, steps_table
 from viz.dot import (
     INSTALL_HINT,
     ROLE_COLORS,
@@ -35,10 +36,7 @@ from viz.dot import (
 )
 from viz.expr import Expression, ExpressionError, ParsedExpression, build, parse
 from viz.naming import GraphNames, format_value
-
-# viz.pages loads the module viz.stepper first, so the name viz.stepper ends as the function
 from viz.pages import Frame, frames, html_page, stepper, write_frames, write_html
-from viz.stepper import Stepper, StepTable, steps_table
 from viz.steps import (
     BackwardStep,
     ForwardStep,

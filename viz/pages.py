@@ -18,9 +18,9 @@ from typing import Any
 import graphviz
 
 from autograd.files import atomic_write
+from viz.component import DEFAULT_TITLE, Stepper, frame_html
 from viz.dot import INSTALL_HINT, GraphvizNotFoundError, draw, pipe
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, format_value
-from viz.stepper import DEFAULT_TITLE, Stepper, frame_html
 from viz.steps import (
     BackwardStep,
     ForwardStep,

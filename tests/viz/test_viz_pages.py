@@ -399,7 +399,7 @@ def test_jupyter_picks_the_rich_displays() -> None:
 def test_all_pictures_are_drawn_by_one_dot_run_of_any_size() -> None:
     import threading
 
-    from viz.stepper import inline_svgs
+    from viz.component import inline_svgs
 
     c, _ = seed_graph()
     frames = viz.frames(c, forward=True)
