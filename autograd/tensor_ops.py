@@ -773,7 +773,7 @@ _OP_LIST: list[TensorOp] = [
     TensorOp("linear", "linear", _linear,
              lambda out, x, w, b: (LinearVJP(0, x, w), LinearVJP(1, x, w), LinearVJP(2, x, w)),
              ("x", "W", "b"),
-             ("{g} @ {W}", "{g}.T @ {x}  (rows of {g} and {x})", "sum of {g} over rows"),
+             ("{g} @ {W}", "{g}.T @ {x}", "{g}.sum(0)"),
              check=_check_linear, template="{x} @ {W}.T + {b}"),
     TensorOp("sum", "sum", _sum,
              lambda out, a, axis, keepdims: (ReduceVJP(a.shape, axis, keepdims),), ("a",),

@@ -14,12 +14,14 @@ da/dy = da/da · ∂(x·y)/∂y = 1 · x = 3
 * `forward_steps` / `backward_steps`: the passes one step at a time, with the chain
   rule written out; `format_forward` / `format_backward` print them as tables.
 * `frames`, `write_frames`, `write_gif`, `write_html`: a picture per step (all the
-  same size), an animated GIF of them, and one offline page to click through them.
+  same size), an animated GIF of them, and one offline page to click through them;
+  `stepper`: the same, inline in a notebook; `steps_table`: step records as a table.
 * `build` / `parse`: a graph from an expression such as ``"x*(2*y + z)"``.
 
 The command line does all of it: ``python -m viz "x*(2*y + z)" x=3 y=1 z=2``.
 """
 
+from viz.component import Stepper, StepTable, steps_table
 from viz.dot import (
     INSTALL_HINT,
     ROLE_COLORS,
@@ -36,7 +38,7 @@ from viz.expr import Expression, ExpressionError, ParsedExpression, build, parse
 from viz.frames import Frame, frames, write_frames
 from viz.gif import write_gif
 from viz.naming import GraphNames, format_value
-from viz.pages import html_page, write_html
+from viz.pages import html_page, stepper, write_html
 from viz.steps import (
     BackwardStep,
     ForwardStep,
@@ -57,6 +59,7 @@ __all__ = [
     "format_forward", "format_backward", "format_gradients",
     "final_gradients",
     "Frame", "frames", "write_frames", "write_gif", "write_html", "html_page",
+    "stepper", "Stepper", "steps_table", "StepTable",
     "build", "parse", "Expression", "ParsedExpression", "ExpressionError",
     "GraphNames", "format_value",
 ]

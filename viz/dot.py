@@ -262,10 +262,12 @@ OPERAND_WORDS = ("1st", "2nd")
 
 
 def _plain(text: str) -> str:
-    """`text` for a quoted DOT string: Graphviz reads ``\\N``, ``\\l``, ... in one as
-    escapes (``\\N`` would show the internal id), so a backslash is doubled; line
-    breaks become spaces.  (The graphviz package escapes the quotes.)"""
-    return text.replace("\\", "\\\\").replace("\n", " ").replace("\r", " ")
+    """`text` for a quoted DOT string: never taken for an HTML label (the graphviz package
+    leaves a string that starts with < and ends with > unquoted, which would let a label
+    write DOT), backslashes doubled (Graphviz reads ``\\N``, ``\\l``, ... in one as
+    escapes; ``\\N`` would show the internal id), line breaks as spaces.  The graphviz
+    package escapes the quotes."""
+    return graphviz.nohtml(text.replace("\\", "\\\\").replace("\n", " ").replace("\r", " "))
 
 
 def text_width(characters: int) -> float:

@@ -79,15 +79,13 @@ class Frame:
         return graph
 
     def __repr__(self) -> str:
-        return f"<Frame {self.index} ({self.kind}): {self.title}>"
+        return f"<Frame {self.index}: {self.kind}, {self.title!r}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None,
-                          **kwargs: Any) -> dict[str, Any]:
-        """In Jupyter a frame shows its picture (titled); without Graphviz, its text."""
-        drawing = self.titled_graph()
-        bundle: dict[str, Any] = drawing._repr_mimebundle_(include, exclude, **kwargs)
-        bundle["text/plain"] = "\n".join([self.title, *self.caption])
-        return bundle
+    def _repr_html_(self) -> str:
+        """In a notebook a frame shows its title, caption and picture (`viz.component`)."""
+        from viz.component import frame_html  # the notebook display, loaded when shown
+
+        return frame_html(self)
 
 
 def _note(step: BackwardStep) -> str:

@@ -231,3 +231,11 @@ def test_micrograds_draw_dot_runs_unchanged() -> None:
     source = draw_dot(o).source
     assert source.count("record") == 10 and "tanh" in source and "grad 0.5000" in source
     assert o._op == "tanh" and x1._op == "" and o._prev == {o.parents[0]}
+
+
+@pytest.mark.parametrize("order", [[math.nan, math.inf], [math.inf, math.nan],
+                                   [-math.inf, math.nan, 1.0], [1.0, math.nan]])
+def test_logsumexp_of_a_nan_is_nan_in_any_order(order: list[float]) -> None:
+    assert math.isnan(ag.logsumexp(order).data)
+    assert ag.logsumexp([math.inf, 1.0]).data == math.inf
+    assert ag.logsumexp([-math.inf, -math.inf]).data == -math.inf

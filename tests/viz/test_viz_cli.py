@@ -124,7 +124,7 @@ def test_out_html_and_frames(tmp_path: Path) -> None:
     assert status == 0, err
     assert (tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
     page = (tmp_path / "s.html").read_text()
-    assert "<svg" in page and "http" not in page
+    assert "<svg" in page and "http://" not in page and "https://" not in page
     assert len(list((tmp_path / "frames").glob("frame_*.svg"))) == page.count('class="frame"')
     assert "∂(tanh(c))/∂c" in out and "(1 − f²)" in out
 

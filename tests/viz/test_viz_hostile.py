@@ -47,6 +47,19 @@ def test_hostile_labels_and_titles_are_escaped_in_the_dot_text() -> None:
         assert any("&lt;script&gt;" in label for label in labels)
 
 
+def test_a_label_that_looks_like_html_is_still_a_quoted_string() -> None:
+    # the graphviz package leaves "<...>" unquoted (an HTML label): a tooltip "<a> → <b>"
+    # would then be DOT text of the user's making
+    x = Value(2.0, "<script>alert(1)</script>")
+    f = x * 3
+    f.label = '"><img src=x onerror=alert(2)>'
+    for frame in viz.frames(f, forward=True):
+        assert "tooltip=<" not in frame.graph.source
+        assert re.search(r'tooltip="<script>alert\(1\)</script> → ', frame.graph.source)
+    if shutil.which("dot"):
+        _check_svg(viz.svg_text(viz.frames(f)[1].graph))
+
+
 @needs_dot
 def test_hostile_strings_render_to_well_formed_svg_and_html(tmp_path: Path) -> None:
     root, leaves = _graph()
