@@ -122,6 +122,9 @@ def frames(root: Node, grad: Any = None, *, forward: bool = False,
     ``parameters``, ``collapse``, ``colors``, ...).
     """
     check_node(root)
+    if "fresh" in draw_options:
+        raise TypeError("frames() takes no fresh= any more: frames never read or write a "
+                        "node's grad (every gradient shown starts from 0)")
     names = GraphNames(root, number_format)
     start = output_gradient(root, grad)
     steps = list(backward_steps(root, start, names=names))

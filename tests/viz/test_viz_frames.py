@@ -48,6 +48,12 @@ def test_frames_and_the_stepper_share_one_pass_that_never_touches_gradients() ->
     assert frames[-1].caption[0] == f"dc/dx = {viz.format_value(stepped[v['x']])}" == "dc/dx = 4"
 
 
+def test_the_old_fresh_option_is_refused_with_the_reason() -> None:
+    c, _ = chain_rule_graph()
+    with pytest.raises(TypeError, match="never read or write"):
+        viz.frames(c, fresh=False)
+
+
 def test_unknown_gradients_show_question_marks_until_reached() -> None:
     c, _ = chain_rule_graph()
     frames = viz.frames(c)
