@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -185,7 +186,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         expression = build(args.expression, values)
     except ExpressionError as error:
         return fail(str(error), error.caret())
-    parameter_names = [name.strip() for name in args.params.split(",") if name.strip()]
+    # NFKC, as Python reads the expression's names (ｗ is w)
+    parameter_names = [unicodedata.normalize("NFKC", name.strip())
+                       for name in args.params.split(",") if name.strip()]
     unknown = [name for name in parameter_names if name not in expression.variables]
     if unknown:
         return fail(f"--params names {unknown[0]!r}, which is not a variable of the expression")

@@ -315,6 +315,8 @@ class _Picture:
     colors: bool
     groups: dict[Any, str]
     group_ids: dict[str, str]
+    #: the nodes of each group, in topological order
+    members: dict[str, list[Any]]
     edge_labels: bool
     values: Mapping[Any, Any] | None
     grads: Mapping[Any, Any] | None
@@ -398,10 +400,8 @@ def draw(
                              colors=colors, collapse=collapse, edge_labels=edge_labels,
                              values=values, grads=grads, names=names, notes=notes,
                              backwards=backwards, reserved=reserved)
-    if rankdir is None:
-        rankdir = "LR" if picture.names.is_scalar(root) and all(
-            picture.names.is_scalar(node) for node in picture.names.order) else "TB"
-    dot = _empty_drawing(rankdir, grouped=bool(picture.group_ids))
+    dot = _empty_drawing(rankdir or _natural_direction(picture.names),
+                         grouped=bool(picture.group_ids))
     _draw_groups(dot, picture)
     _draw_values_and_ops(dot, picture)
     _draw_edges(dot, picture)
@@ -439,13 +439,19 @@ def _check_options(root: Node, *, rankdir: str | None, show_grads: bool, number_
     groups = {node: g for node, g in groups.items() if len(members[g]) > 1}
     group_ids = {g: f"g{k}" for k, g in enumerate(dict.fromkeys(groups[n] for n in names.order
                                                                  if n in groups))}
+    members = {g: nodes for g, nodes in members.items() if g in group_ids}
     return _Picture(
         names=names, show_grads=show_grads,
         roles={node: _role(node, names, parameter_set) for node in names.order},
         marked=marked, marked_edges=marked_edges, colors=colors, groups=groups,
-        group_ids=group_ids, edge_labels=edge_labels, values=values, grads=grads,
+        group_ids=group_ids, members=members, edge_labels=edge_labels, values=values, grads=grads,
         notes=dict(notes or {}), backwards=frozenset(backwards),
         reserved=reserved or Reserved())
+
+
+def _natural_direction(names: GraphNames) -> str:
+    """Left to right for scalars; top to bottom for arrays, whose records stack."""
+    return "LR" if all(names.is_scalar(node) for node in names.order) else "TB"
 
 
 def _empty_drawing(rankdir: str, *, grouped: bool) -> Drawing:
@@ -459,11 +465,7 @@ def _empty_drawing(rankdir: str, *, grouped: bool) -> Drawing:
 
 
 def _draw_groups(dot: graphviz.Digraph, picture: _Picture) -> None:
-    names, groups = picture.names, picture.groups
-    members: dict[str, list[Any]] = {}
-    for node in names.order:
-        if node in groups:
-            members.setdefault(groups[node], []).append(node)
+    names, groups, members = picture.names, picture.groups, picture.members
     # group members that a node outside their group uses: the group's outputs
     used_outside = {parent for node in names.order for parent in node.parents
                     if parent in groups and groups.get(node) != groups[parent]}

@@ -226,6 +226,8 @@ def test_assignments_are_normalized_like_the_expression() -> None:
     status, out, err = run("x*2", "ｘ=1.5")  # a full-width x is the x of the expression
     assert status == 0, err
     assert "df/dx = 2" in out
+    status, _, err = run("w*x", "w=1", "x=2", "--params", "ｗ")
+    assert status == 0, err
 
 
 def test_ten_to_the_400_and_the_literal_1e400_are_treated_alike() -> None:
