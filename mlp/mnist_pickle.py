@@ -163,6 +163,8 @@ class _MnistPickleReader:
         if not (isinstance(state, tuple) and len(state) == 5 and state[0] == 1):
             raise ValueError("an array's state is not (1, shape, dtype, fortran, data)")
         _, shape, dtype, fortran, data = state
+        if not isinstance(dtype, _Dtype):
+            raise ValueError("an array's dtype is not a NumPy dtype")
         if isinstance(data, _Data):
             if data.array.shape != shape or data.array.dtype != dtype.dtype().newbyteorder("="):
                 raise ValueError("an array's data were read for another shape")
@@ -197,8 +199,7 @@ class _MnistPickleReader:
                 raise RefusedError(f"asks for the dtype {args!r:.60}, not a plain number type")
             code = args[0]
             return _Dtype(code.decode("latin-1") if isinstance(code, bytes) else code)
-        name = func.name if isinstance(func, _Global) else type(func).__name__
-        raise RefusedError(f"calls {name}, which an MNIST pickle does not")
+        raise RefusedError(f"calls {_describe(func)}, which an MNIST pickle does not")
 
     # -- the loop --
 
@@ -382,8 +383,18 @@ class _MnistPickleReader:
         elif isinstance(target, _Dtype):
             self._build_dtype(target, state)
         else:
-            raise RefusedError(f"sets the state of a {type(target).__name__}, which an MNIST "
+            raise RefusedError(f"sets the state of {_describe(target)}, which an MNIST "
                            f"pickle does not")
+
+
+def _describe(obj: Any) -> str:
+    """What a value on the reader's stack is, in the words of a message."""
+    if isinstance(obj, _Global):
+        return obj.name
+    kinds = {_Array: "an array", _Dtype: "a dtype", _Data: "an array's data"}
+    if obj is _MARK:
+        return "a mark"
+    return kinds.get(type(obj), f"a {type(obj).__name__}")
 
 
 def read_mnist_pickle(source: Source) -> Any:

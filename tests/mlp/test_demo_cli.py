@@ -4,6 +4,7 @@ default, and every bad option one line on standard error with exit status 2."""
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,13 @@ def test_an_out_directory_that_does_not_exist_yet_is_made(
     assert digits.main(["--quiet", "--epochs", "1", "--hidden", "4", "--out", str(out)]) == 0
     assert "identical predictions" in capsys.readouterr().out
     assert [p.name for p in out.iterdir()] == ["digits_relu-ce.json"]
+
+
+def test_the_readme_shows_what_a_bad_option_prints() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```console\n\$ (python -m demos\.\w+ [^\n]+)\n(.*?)```", text, flags=re.S)
+    assert block is not None
+    command, shown = block.group(1).split(), block.group(2)
+    done = subprocess.run([sys.executable, *command[1:]], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 2 and done.stderr == shown

@@ -10,7 +10,9 @@ or time (measured with tracemalloc, which sees NumPy's allocations too).
 from __future__ import annotations
 
 import gzip
+import itertools
 import pickle
+import pickletools
 import struct
 import time
 import tracemalloc
@@ -135,6 +137,57 @@ def test_load_mnist_pickle_on_mutated_files(tmp_path: Path, content: bytes) -> N
         result = _outcome(lambda: load_mnist_pickle(path))
     if isinstance(result, digits.MNIST):
         assert result.train.X.shape[1] == 784 and result.train.y.dtype == np.int64
+
+
+# pieces of the instructions an MNIST pickle is made of, with small arguments
+_PICKLE_PIECES = [
+    b"(", b"t", b")", b"\x85", b"\x86", b"\x87", b"N", b"\x88", b"\x89", b"K\x00",
+    b"K\x01", b"K\x03", b"M\x10\x03", b"J\xff\xff\xff\xff", b"\x8a\x01\x02", b"U\x01b",
+    b"U\x02f4", b"U\x02i8", b"U\x01<", b"U\x01>", b"C\x01b", b"C\x08" + bytes(8),
+    b"X\x02\x00\x00\x00f8", b"\x8c\x05numpy", b"\x8c\x07ndarray", b"\x93",
+    b"cnumpy.core.multiarray\n_reconstruct\n", b"cnumpy\nndarray\n", b"cnumpy\ndtype\n",
+    b"q\x00", b"q\x01", b"h\x00", b"h\x01", b"\x94", b"R", b"b", b"\x95" + bytes(8),
+    b"T\x10\x0c\x00\x00" + bytes(3088), b"B\x08\x00\x00\x00" + bytes(8), b"0", b"}",
+]
+
+
+def _instructions(raw: bytes) -> list[bytes]:
+    """A pickle cut into its instructions (each with its argument)."""
+    starts = [pos for _, _, pos in pickletools.genops(raw)] + [len(raw)]
+    return [raw[a:b] for a, b in itertools.pairwise(starts)]
+
+
+@st.composite
+def _shuffled_instructions(draw: st.DrawFn) -> bytes:
+    """A real MNIST-shaped pickle with a few instructions dropped, repeated, swapped or
+    replaced by others: valid pickles that build the wrong things."""
+    ops = _instructions(draw(st.sampled_from(_PICKLES)))[1:-1]  # PROTO ... STOP
+    for _ in range(draw(st.integers(1, 4))):
+        k = draw(st.integers(0, len(ops) - 1))
+        kind = draw(st.sampled_from(["drop", "repeat", "swap", "replace"]))
+        if kind == "drop":
+            del ops[k]
+        elif kind == "repeat":
+            ops.insert(k, ops[k])
+        elif kind == "swap":
+            j = draw(st.integers(0, len(ops) - 1))
+            ops[k], ops[j] = ops[j], ops[k]
+        else:
+            ops[k] = draw(st.sampled_from(_PICKLE_PIECES))
+    return b"\x80\x03" + b"".join(ops) + b"."
+
+
+@_FUZZ
+@given(content=st.lists(st.sampled_from(_PICKLE_PIECES), max_size=60).map(
+    lambda pieces: b"\x80\x02" + b"".join(pieces) + b".") | _shuffled_instructions())
+def test_load_mnist_pickle_on_random_instruction_sequences(tmp_path: Path,
+                                                           content: bytes) -> None:
+    """The very instructions an MNIST pickle uses, in any order, or a real pickle's
+    instructions shuffled about."""
+    path = tmp_path / "mnist.pkl"
+    path.write_bytes(content)
+    with cheap():
+        _outcome(lambda: load_mnist_pickle(path))
 
 
 _DIGITS_CSV = b"".join(b",".join(str((i * 7 + j) % 17).encode() for j in range(64))
