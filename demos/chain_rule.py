@@ -20,7 +20,7 @@ from pathlib import Path
 
 import viz
 from autograd import Value
-from demos.common import DemoParser, finite_float, os_error_line, output_directory
+from demos.common import DemoParser, finite_float, os_error_line, output_directory, run_main
 
 
 def build(x: float, y: float, z: float) -> tuple[Value, dict[str, Value]]:
@@ -122,4 +122,4 @@ def _write_readme_images(directory: Path) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "chain_rule")

@@ -11,6 +11,7 @@ import argparse
 import math
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -116,6 +117,17 @@ class DemoParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """One line on standard error, exit status 2."""
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def run_main(main: Callable[[], int], name: str) -> NoReturn:
+    """Exit with `main()`'s status; Ctrl-C is one line and status 130, not a traceback
+    (files are written atomically, so nothing half-written is left)."""
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        print(f"python -m demos.{name}: interrupted", file=sys.stderr)
+        status = 130
+    sys.exit(status)
 
 
 def int_in(low: int, high: int | None = None) -> Callable[[str], int]:

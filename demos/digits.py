@@ -38,6 +38,7 @@ from demos.common import (
     os_error_line,
     reload_matches,
     report_run,
+    run_main,
     train_and_score,
 )
 from mlp import ENGINES, train_test_split
@@ -131,4 +132,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "digits")

@@ -34,6 +34,7 @@ from demos.common import (
     os_error_line,
     reload_matches,
     report_run,
+    run_main,
     train_and_score,
 )
 from mlp import Standardizer, load_iris, train_test_split
@@ -156,4 +157,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "iris")

@@ -29,7 +29,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from demos.common import MAX_SEED, DemoParser, int_in, learning_rate, percent, print_scores
+from demos.common import (
+    MAX_SEED,
+    DemoParser,
+    int_in,
+    learning_rate,
+    percent,
+    print_scores,
+    run_main,
+)
 from demos.digits import CLASS_NAMES
 from mlp import MLP, BaseMLP, History, evaluate, fit
 from mlp.digits import MNIST, MNIST_ENV, DataFormatError, MnistNotFoundError, load_mnist
@@ -120,14 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo; returns the exit status (2 for a bad option or no MNIST data)."""
+    """Run the demo; returns the exit status (2 for a bad option, or no MNIST data, or
+    data that cannot be read)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     lr = args.lr if args.lr is not None else (0.01 if args.batch_size == 1 else 0.1)
     try:
         mnist = load_mnist(args.data)
     except (MnistNotFoundError, DataFormatError) as error:
-        print(error, file=sys.stderr)
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. a file this user may not read
+        print(f"{parser.prog}: error: cannot read {error.filename}: {error.strerror}",
+              file=sys.stderr)
         return 2
 
     n_train = len(mnist.train_all().y) if args.limit is None else min(
@@ -149,4 +162,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "mnist")

@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from demos.common import MAX_SEED, DemoParser, int_in, os_error_line, output_directory
+from demos.common import MAX_SEED, DemoParser, int_in, os_error_line, output_directory, run_main
 from mlp import MLP, SGD, LinearLR, accuracy, hinge, l2_penalty, make_moons
 from mlp.losses import mean
 
@@ -91,4 +91,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "moons")

@@ -131,3 +131,30 @@ def test_the_readme_shows_what_a_bad_option_prints() -> None:
     done = subprocess.run([sys.executable, *command[1:]], cwd=ROOT, capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == 2 and done.stderr == shown
+
+
+def test_a_hostile_mnist_file_is_one_line_and_exit_2(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    evil = tmp_path / "mnist.pkl.gz"
+    evil.write_bytes(b"\x80\x02cos\nsystem\n(S'touch pwned'\ntR.")
+    assert mnist.main(["--data", str(evil), "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (f"python -m demos.mnist: error: {evil}: refused to load: the pickle "
+                            f"asks for os.system, and an MNIST pickle holds only NumPy "
+                            f"arrays\n")
+
+
+def test_ctrl_c_is_one_line_and_status_130(capsys: pytest.CaptureFixture[str]) -> None:
+    from demos.common import run_main
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as info:
+        run_main(interrupted, "iris")
+    assert info.value.code == 130
+    assert capsys.readouterr().err == "python -m demos.iris: interrupted\n"
+    with pytest.raises(SystemExit) as info:
+        run_main(lambda: 1, "iris")
+    assert info.value.code == 1
