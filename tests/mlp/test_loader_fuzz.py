@@ -119,6 +119,30 @@ def test_read_idx_on_mutated_files(tmp_path: Path, content: bytes) -> None:
         assert result.dtype.isnative and result.nbytes <= len(content) * 1032
 
 
+_IDX_DIRECTORY = {
+    "train-images-idx3-ubyte": _idx(np.arange(6 * 3 * 4, dtype=np.uint8).reshape(6, 3, 4), 0x08),
+    "train-labels-idx1-ubyte": _idx(np.arange(6, dtype=np.uint8), 0x08),
+    "t10k-images-idx3-ubyte": _idx(np.ones((2, 3, 4), dtype=np.uint8), 0x08),
+    "t10k-labels-idx1-ubyte": _idx(np.array([9, 0], dtype=np.uint8), 0x08),
+}
+
+
+@_FUZZ
+@given(which=st.sampled_from(sorted(_IDX_DIRECTORY)),
+       content=st.sampled_from(_IDX_FILES + list(_IDX_DIRECTORY.values())).flatmap(mutated))
+def test_load_mnist_idx_with_one_mutated_file(tmp_path_factory: pytest.TempPathFactory,
+                                              which: str, content: bytes) -> None:
+    """The directory reader's own checks (shapes, types, counts, digits) on top of
+    read_idx's: one of the four files replaced by a mutated IDX file."""
+    directory = tmp_path_factory.mktemp("mnist")
+    for name, data in _IDX_DIRECTORY.items():
+        (directory / name).write_bytes(content if name == which else data)
+    with cheap():
+        result = _outcome(lambda: digits.load_mnist_idx(directory))
+    if isinstance(result, digits.MNIST):
+        assert len(result.train.X) == len(result.train.y) and result.train.y.max() <= 9
+
+
 def _mnist_pickle(protocol: int) -> bytes:
     rng = np.random.default_rng(0)
     split = (rng.random((2, 784), dtype=np.float32), np.array([3, 7]))
