@@ -8,6 +8,7 @@ report of one run, and the save-reload-compare check."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import statistics
@@ -97,8 +98,10 @@ def percent(x: float) -> str:
 
 #: seeds go to NumPy's RandomState (the same split as scikit-learn), which takes 0..2**32-1
 MAX_SEED = 2**32 - 1
-#: units in one hidden layer: enough for any demo, and no accidental gigabyte of weights
+#: units in one hidden layer, and weights in a whole network: enough for any demo (the
+#: MNIST network has 199,210), and no accidental gigabyte of scalar Values
 MAX_UNITS = 4096
+MAX_WEIGHTS = 1_000_000
 
 
 class DemoParser(argparse.ArgumentParser):
@@ -206,13 +209,25 @@ def add_run_options(parser: argparse.ArgumentParser, networks: Mapping[str, RunC
     parser.add_argument("--lr", type=learning_rate, metavar="RATE",
                         help=f"learning rate, above 0 (default: {each('lr')})")
     parser.add_argument("--hidden", type=int_in(1, MAX_UNITS), nargs="+", metavar="UNITS",
-                        help=f"hidden layer sizes, 1 to {MAX_UNITS} units each (default: "
-                             f"{each('hidden')})")
+                        help=f"hidden layer sizes, 1 to {MAX_UNITS} units each, at most "
+                             f"{MAX_WEIGHTS:,} weights in all (default: {each('hidden')})")
     parser.add_argument("--out", type=output_directory, default=Path("out"), metavar="DIR",
                         help="directory for the saved model, made if missing (default: "
                              "%(default)s)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar (default: a bar while training)")
+
+
+def check_size(parser: argparse.ArgumentParser, config: RunConfig, n_inputs: int,
+               n_outputs: int) -> None:
+    """Exit through `parser` (one line, status 2) if `config`'s network between `n_inputs`
+    and `n_outputs` has more than `MAX_WEIGHTS` weights."""
+    sizes = [n_inputs, *config.hidden, n_outputs]
+    weights = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    if weights > MAX_WEIGHTS:
+        parser.error(f"--hidden {' '.join(map(str, config.hidden))} makes a network of "
+                     f"{weights:,} weights and biases; the demos allow at most "
+                     f"{MAX_WEIGHTS:,}")
 
 
 def os_error_line(error: OSError) -> str:

@@ -33,6 +33,7 @@ from demos.common import (
     RunConfig,
     TrainedRun,
     add_run_options,
+    check_size,
     chosen_config,
     one_or_several_seeds,
     os_error_line,
@@ -114,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     config = chosen_config(args, NETWORKS, engine=args.engine)
+    check_size(parser, config, 64, 10)
     print(_describe(config, args.network))
     result = one_or_several_seeds(args,
                                   lambda seed, progress: train_digits(seed, config, progress))

@@ -29,6 +29,7 @@ from demos.common import (
     RunConfig,
     TrainedRun,
     add_run_options,
+    check_size,
     chosen_config,
     one_or_several_seeds,
     os_error_line,
@@ -125,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     config = chosen_config(args, NETWORKS)
+    check_size(parser, config, 4, 3)
     print(_describe(config, args.network))
     result = one_or_several_seeds(args,
                                   lambda seed, progress: train_iris(seed, config, progress))

@@ -54,6 +54,9 @@ BAD_OPTIONS = [
     ("iris", ["--epochs", "2.5"], "argument --epochs: expected a whole number, got '2.5'"),
     ("iris", ["--hidden", "16", "0"], "argument --hidden: must be from 1 to 4096, got 0"),
     ("iris", ["--hidden", "100000"], "argument --hidden: must be from 1 to 4096, got 100000"),
+    ("iris", ["--hidden", "4096", "4096"],
+     "--hidden 4096 4096 makes a network of 16,814,083 weights and biases; the demos allow "
+     "at most 1,000,000"),
     ("iris", ["--out", ""], "argument --out: an empty path"),
     ("iris", ["--out", "{file}"], "argument --out: {file} is a file, not a directory"),
     ("iris", ["--out", "{file}/sub"],
@@ -61,6 +64,8 @@ BAD_OPTIONS = [
     ("iris", ["--network", "seed-2"], "argument --network: invalid choice: 'seed-2'"),
     ("digits", ["--lr", "-0.5"], "argument --lr: must be above 0, got -0.5"),
     ("digits", ["--hidden", "0"], "argument --hidden: must be from 1 to 4096, got 0"),
+    ("digits", ["--hidden", "1000", "1000"],
+     "--hidden 1000 1000 makes a network of 1,076,010 weights and biases"),
     ("digits", ["--engine", "gpu"], "argument --engine: invalid choice: 'gpu'"),
     ("digits", ["--out", "{file}"], "argument --out: {file} is a file, not a directory"),
     ("mnist", ["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
