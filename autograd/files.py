@@ -27,6 +27,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str, *,
 
     * if `path` is a symlink, the file it points to is replaced and the link stays a
       link (as ``open(path, "w")`` would write through it);
+    * a device or a pipe (``/dev/stdout``, a FIFO) is written to, not replaced;
     * an existing file keeps its permission bits (a new one gets the umask's, as with
       `open`);
     * a file this process may not write (read-only, for a user other than root) is
@@ -44,7 +45,17 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str, *,
     directory = destination.parent
     if make_parents:
         directory.mkdir(parents=True, exist_ok=True)
-    mode = _mode_to_keep(destination, target)
+    existing = _existing_file(destination, target)
+    mode = None if existing is None else stat.S_IMODE(existing.st_mode)
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        # A device or a pipe (/dev/stdout, /dev/null, a FIFO) is written to, as open()
+        # would: renaming a file over it would replace the device node itself.
+        try:
+            with open(destination, "wb") as handle:
+                handle.write(payload)
+        except OSError as exc:
+            raise _named(exc, target, exc.strerror or str(exc)) from None
+        return target
     temp = directory / f".{destination.name}.{secrets.token_hex(6)}.tmp"
     try:
         # 0o666 lets the umask decide a new file's permissions, as a plain open() would.
@@ -70,9 +81,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str, *,
     return target
 
 
-def _mode_to_keep(destination: Path, target: Path) -> int | None:
-    """The permission bits of the file being replaced (None if there is none); refuses a
-    directory, and a file this process may not write."""
+def _existing_file(destination: Path, target: Path) -> os.stat_result | None:
+    """What is at `destination` now (None if nothing); refuses a directory, and a file
+    this process may not write."""
     try:
         info = os.stat(destination)
     except FileNotFoundError:
@@ -86,7 +97,7 @@ def _mode_to_keep(destination: Path, target: Path) -> int | None:
     if not os.access(destination, os.W_OK):
         raise PermissionError(errno.EACCES, f"cannot write {target}: permission denied "
                                             f"(the file is read-only)")
-    return stat.S_IMODE(info.st_mode)
+    return info
 
 
 def _named(exc: OSError, target: Path, problem: str) -> OSError:

@@ -160,6 +160,25 @@ def test_a_read_only_file_is_refused_for_an_ordinary_user() -> None:
         directory.rmdir()
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX named pipes")
+def test_a_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
+    """A named pipe (like /dev/stdout or /dev/null, not a regular file) gets the data, as
+    open() would give it; renaming a file over it would replace the pipe itself."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    link = tmp_path / "link"
+    link.symlink_to(pipe)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # so that opening to write won't wait
+    try:
+        atomic_write(pipe, b"through the pipe, ")
+        atomic_write(link, "and through the link")
+        assert os.read(reader, 100) == b"through the pipe, and through the link"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(pipe.stat().st_mode) and link.is_symlink()
+    assert _names(tmp_path) == ["link", "pipe"]
+
+
 def test_a_directory_is_not_replaced(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     with pytest.raises(IsADirectoryError, match=f"cannot write {tmp_path / 'out'}: it is a "
