@@ -112,8 +112,11 @@ def _in_child_as_nobody(action: Callable[[], None]) -> str:
     if pid == 0:  # the child: never returns into pytest
         try:
             os.close(read_end)
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
+            try:
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            except OSError as error:
+                raise _CannotSwitchUserError(str(error)) from None
             action()
             report = "ok"
         except BaseException as error:  # whatever it is, the parent hears of it
@@ -126,7 +129,13 @@ def _in_child_as_nobody(action: Callable[[], None]) -> str:
     with os.fdopen(read_end, "rb") as pipe:
         report = pipe.read().decode()
     os.waitpid(pid, 0)
+    if report.startswith(_CannotSwitchUserError.__name__):
+        pytest.skip(f"cannot become user nobody to test as an ordinary user ({report})")
     return report
+
+
+class _CannotSwitchUserError(Exception):
+    """The child process could not give up root."""
 
 
 @pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(os, "geteuid"),
