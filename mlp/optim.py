@@ -6,6 +6,11 @@ gradients, ``step()`` moves each parameter against its gradient.  The update rul
 ``torch.optim`` (same defaults, same meaning of ``momentum``, ``nesterov`` and
 ``weight_decay``), so numbers can be compared with PyTorch's.
 
+A step is all or nothing: every new value (and the optimizer's new state: momentum,
+Adam's averages, the step count) is computed before any parameter changes, and if the
+writing is interrupted (Ctrl-C: ``KeyboardInterrupt``) the parameters written so far and
+the state are put back before the exception goes on.  A model is never left half-updated.
+
 A schedule changes ``optimizer.lr`` when its ``step()`` is called, usually once per
 epoch after the optimizer's steps.
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -71,8 +77,38 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter from its ``grad``."""
+        """Update every parameter from its ``grad``, all or nothing (see the module)."""
+        new_data, new_state = self._updates()
+        self._commit(new_data, new_state)
+
+    def _updates(self) -> tuple[list[Any], dict[str, Any]]:
+        """Every parameter's new ``data`` (in `params` order) and the optimizer's new state
+        (attribute name -> value), computed without changing either."""
         raise NotImplementedError
+
+    def _commit(self, new_data: list[Any], new_state: dict[str, Any]) -> None:
+        """Write the new data and state; on any exception, put back what was written."""
+        old_state = {name: getattr(self, name) for name in new_state}
+        old_data: list[Any] = []  # one entry per parameter about to be (or already) written
+        try:
+            for p, new in zip(self.params, new_data):
+                if isinstance(p, Tensor):  # in place: whoever holds the array sees the step
+                    old_data.append(p.data.copy())
+                    np.copyto(p.data, new)
+                else:
+                    old_data.append(p.data)
+                    p.data = new
+            for name, value in new_state.items():
+                setattr(self, name, value)
+        except BaseException:
+            for name, value in old_state.items():
+                setattr(self, name, value)
+            for p, old in zip(self.params, old_data):
+                if isinstance(p, Tensor):
+                    np.copyto(p.data, old)
+                else:
+                    p.data = old
+            raise
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr:g}, {len(self.params)} parameters)"
@@ -96,21 +132,19 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.velocity = [0.0] * len(self.params)
 
-    def step(self) -> None:
-        """One update of every parameter."""
+    def _updates(self) -> tuple[list[Any], dict[str, Any]]:
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         if mu == 0.0 and wd == 0.0:
-            for p in self.params:
-                p.data -= lr * p.grad
-        else:
-            velocity = self.velocity
-            for i, p in enumerate(self.params):
-                g = p.grad + wd * p.data if wd else p.grad
-                if mu:
-                    v = velocity[i] = mu * velocity[i] + g
-                    g = g + mu * v if self.nesterov else v
-                p.data -= lr * g
-        self.steps += 1
+            return [p.data - lr * p.grad for p in self.params], {"steps": self.steps + 1}
+        velocity = list(self.velocity)
+        new_data = []
+        for i, p in enumerate(self.params):
+            g = p.grad + wd * p.data if wd else p.grad
+            if mu:
+                v = velocity[i] = mu * velocity[i] + g
+                g = g + mu * v if self.nesterov else v
+            new_data.append(p.data - lr * g)
+        return new_data, {"velocity": velocity, "steps": self.steps + 1}
 
 
 class Adam(Optimizer):
@@ -135,21 +169,22 @@ class Adam(Optimizer):
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
 
-    def step(self) -> None:
-        """One update of every parameter."""
-        self.steps += 1
+    def _updates(self) -> tuple[list[Any], dict[str, Any]]:
+        steps = self.steps + 1
         b1, b2, eps, wd = self.beta1, self.beta2, self.eps, self.weight_decay
-        correction1 = 1.0 - b1**self.steps
-        correction2 = 1.0 - b2**self.steps
+        correction1 = 1.0 - b1**steps
+        correction2 = 1.0 - b2**steps
         lr = self.lr
-        m, v = self.m, self.v
+        m, v = list(self.m), list(self.v)
+        new_data = []
         for i, p in enumerate(self.params):
             g = p.grad + wd * p.data if wd else p.grad
             mi = m[i] = b1 * m[i] + (1.0 - b1) * g
             vi = v[i] = b2 * v[i] + (1.0 - b2) * g * g
             root = np.sqrt(vi / correction2) if isinstance(vi, np.ndarray) \
                 else math.sqrt(vi / correction2)
-            p.data -= lr * (mi / correction1) / (root + eps)
+            new_data.append(p.data - lr * (mi / correction1) / (root + eps))
+        return new_data, {"m": m, "v": v, "steps": steps}
 
 
 def get_optimizer(name: str, params: Iterable[Value | Tensor], lr: float | None = None,

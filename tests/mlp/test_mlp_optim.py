@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import math
+import sys
+from typing import Any
 
+import numpy as np
 import pytest
 
 from autograd import Value
+from mlp import MLP, optim
+from mlp.losses import LOSSES
 from mlp.optim import SGD, Adam, LinearLR, StepLR, get_optimizer
 
 
@@ -205,3 +210,94 @@ def test_updates_match_torch(kind: str) -> None:
         theirs.grad = torch.tensor(g, dtype=torch.float64)
         ref.step()
     assert [p.data for p in ours] == pytest.approx(theirs.detach().tolist(), rel=1e-12)
+
+
+# -- a step is all or nothing ----------------------------------------------------------------
+
+
+def _optimizer(kind: str, params: list[Any]) -> SGD | Adam:
+    if kind == "adam":
+        return Adam(params, lr=0.05, weight_decay=0.1)
+    return SGD(params, lr=0.1, momentum=0.0 if kind == "sgd" else 0.9,
+               nesterov=kind == "nesterov", weight_decay=0.0 if kind == "sgd" else 0.01)
+
+
+def _trained_once(kind: str, engine: str) -> tuple[MLP, SGD | Adam]:
+    """A model with gradients and an optimizer that has already stepped once (so it has
+    momentum or running averages to lose)."""
+    model = MLP(2, [3, 2], seed=1, engine=engine)
+    opt = _optimizer(kind, model.parameters())
+    x, y = np.array([[0.5, -1.0], [2.0, 0.3]]), np.array([0, 1])
+    for _ in range(2):
+        opt.zero_grad()
+        model.batch_loss(LOSSES["cross_entropy"], x, y)[0].backward()
+        if opt.steps == 0:
+            opt.step()
+    return model, opt
+
+
+def _snapshot(model: MLP, opt: SGD | Adam) -> tuple[Any, ...]:
+    state = [getattr(opt, name) for name in ("velocity", "m", "v") if hasattr(opt, name)]
+    return (repr([w.tolist() for pair in model.get_weights() for w in pair]),
+            repr([[np.asarray(x).tolist() for x in s] for s in state]), opt.steps)
+
+
+class _InterruptAtLine:
+    """A trace function that raises KeyboardInterrupt at the `k`-th line run in mlp/optim.py
+    (Ctrl-C arriving there); counts the lines when `k` is 0."""
+
+    def __init__(self, k: int) -> None:
+        self.k, self.lines = k, 0
+
+    def __call__(self, frame: Any, event: str, arg: Any) -> Any:
+        if event == "line" and frame.f_code.co_filename == optim.__file__:
+            self.lines += 1
+            if self.lines == self.k:
+                raise KeyboardInterrupt
+        return self
+
+
+def _step_traced(opt: SGD | Adam, tracer: _InterruptAtLine) -> None:
+    sys.settrace(tracer)
+    try:
+        opt.step()
+    finally:
+        sys.settrace(None)
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "nesterov", "adam"])
+def test_a_step_interrupted_anywhere_changes_nothing(kind: str, engine: str) -> None:
+    """Ctrl-C at every line a step runs, in turn: the model and the optimizer's state are
+    either as before the step or as after a whole one, never in between."""
+    model, opt = _trained_once(kind, engine)
+    before = _snapshot(model, opt)
+    counter = _InterruptAtLine(0)
+    _step_traced(opt, counter)
+    after = _snapshot(model, opt)
+    assert after != before and counter.lines > 10
+    interrupted = 0
+    for k in range(1, counter.lines + 1):
+        model, opt = _trained_once(kind, engine)
+        try:
+            _step_traced(opt, _InterruptAtLine(k))
+        except KeyboardInterrupt:
+            interrupted += 1
+            assert _snapshot(model, opt) == before, f"interrupted at line {k}"
+            opt.step()  # and the next step is the one the interrupted step would have been
+        assert _snapshot(model, opt) == after, f"interrupted at line {k}"
+    assert interrupted == counter.lines
+
+
+def test_tensor_parameters_stay_the_same_arrays_through_an_interrupted_step() -> None:
+    model, opt = _trained_once("adam", "tensor")
+    arrays = [p.data for p in model.parameters()]
+    before = _snapshot(model, opt)
+    counter = _InterruptAtLine(0)
+    _step_traced(opt, counter)
+    model, opt = _trained_once("adam", "tensor")
+    arrays = [p.data for p in model.parameters()]
+    with pytest.raises(KeyboardInterrupt):
+        _step_traced(opt, _InterruptAtLine(counter.lines - 2))  # inside the writing
+    assert _snapshot(model, opt) == before
+    assert all(p.data is a for p, a in zip(model.parameters(), arrays))
