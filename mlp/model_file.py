@@ -47,7 +47,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
@@ -157,18 +157,31 @@ def read_model_file(path: str | PathLike[str], *,
     """
     max_parameters = _check_limit(max_parameters)
     source = os.fspath(path)
+    limit = max_file_bytes(max_parameters)
     with open(path, "rb") as file:
-        size = os.fstat(file.fileno()).st_size
-        limit = max_file_bytes(max_parameters)
-        if size > limit:
-            raise ModelFormatError(f"{source}: {size} bytes is more than a model of at most "
-                                   f"{max_parameters} parameters needs ({limit} bytes); "
-                                   f"pass max_parameters= to read a bigger model")
-        raw = file.read(limit + 1)
+        raw = _read_at_most(file, limit)
+    if raw is None:
+        raise ModelFormatError(f"{source}: more bytes than a model of at most "
+                               f"{max_parameters} parameters needs ({limit}); pass "
+                               f"max_parameters= to read a bigger model")
     try:
         return saved_model_of(_parse(raw), max_parameters=max_parameters)
     except ModelFormatError as exc:
         raise ModelFormatError(f"{source}: {exc}") from None
+
+
+def _read_at_most(file: BinaryIO, limit: int) -> bytes | None:
+    """The file's bytes, or None if it has more than `limit` (read in chunks: ``read(n)``
+    would reserve n bytes up front, and a pipe has no size to check first)."""
+    if os.fstat(file.fileno()).st_size > limit:
+        return None
+    chunks, total = [], 0
+    while chunk := file.read(min(1 << 20, limit + 1 - total)):
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            return None
+    return b"".join(chunks)
 
 
 def _check_limit(max_parameters: object) -> int:
