@@ -91,6 +91,29 @@ def test_from_torch_refuses_what_an_mlp_cannot_be(modules, message: str) -> None
         MLP.from_torch(nn.Linear(2, 2))
 
 
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_bfloat16_weights_are_refused_with_the_way_out(engine: str) -> None:
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    model = MLP(2, [3, 1], seed=0, engine=engine)
+    before = model.get_weights()
+    half = seq.to(torch.bfloat16)
+    message = r"layer 0 W: a torch\.bfloat16 tensor, which NumPy cannot hold; convert it " \
+              r"first with \.float\(\) or \.double\(\)"
+    with pytest.raises(ModelFormatError, match=message):
+        MLP.from_torch(half, engine=engine)
+    with pytest.raises(ModelFormatError, match=message):
+        model.load_state_dict(half.state_dict())
+    assert all(np.array_equal(a, b) for pa, pb in zip(model.get_weights(), before)
+               for a, b in zip(pa, pb))
+    # the way out works, exactly: bfloat16 numbers are float32 numbers
+    model.load_state_dict(half.float().state_dict())
+    assert np.array_equal(model.get_weights()[0][0], half[0].weight.float().detach().numpy())
+    with pytest.raises(ModelFormatError, match=r"layer 0 W: expected real numbers, got a "
+                                               r"torch\.complex64 tensor"):
+        model.load_state_dict({**seq.float().state_dict(),
+                               "0.weight": torch.zeros(3, 2, dtype=torch.complex64)})
+
+
 def test_to_torch_default_dtype_is_torchs() -> None:
     seq = MLP(2, [3, 1], seed=0).to_torch()
     assert next(seq.parameters()).dtype == torch.get_default_dtype()
