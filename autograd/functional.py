@@ -7,9 +7,9 @@ few of them, so its gradient is the table's and every step of it can be shown.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from autograd.ops import OPS
+from autograd.ops import OPS, is_function
 from autograd.value import Operand, Value, apply, as_value
 
 __all__ = [
@@ -28,6 +28,20 @@ def _vector(xs: Sequence[Operand], name: str, what: str = "values") -> tuple[Val
 
 def _unary(name: str, x: Operand, params: tuple[float, ...] = ()) -> Value:
     return apply(OPS[name], (as_value(x),), params)
+
+
+def function_for(name: str) -> Callable[..., Value]:
+    """``name(x, *params)`` for any one-input op of the table (also one added later)."""
+    op = OPS.get(name)
+    if op is None or not is_function(op):
+        raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+    def function(x: Operand, *params: float) -> Value:
+        return getattr(as_value(x), name)(*params)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"{name} of a Value or number (the op table's {name!r})."
+    return function
 
 
 def exp(x: Operand) -> Value:

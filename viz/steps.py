@@ -35,14 +35,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd.graph import (
-    STATE,
-    all_finite,
-    finish_pass,
-    holds_nothing,
-    non_finite_gradient,
-    start_pass,
-)
+from autograd.graph import finish_pass, holds_nothing, start_pass
+from autograd.state import all_finite, is_anomaly_enabled, non_finite_gradient
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, as_atom, format_value
 
 __all__ = [
@@ -410,7 +404,7 @@ def _walk(root: Any, seed: Any, names: GraphNames) -> Iterator[BackwardStep]:
             repeated = {p for p, k in Counter(node.parents).items() if k > 1}
             for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
                 contribution = local * upstream
-                if STATE.anomaly and not all_finite(contribution):
+                if is_anomaly_enabled() and not all_finite(contribution):
                     raise non_finite_gradient(node, i, upstream, local, contribution)
                 before = _copy(parent.grad)
                 accumulates = parent in received
