@@ -208,19 +208,6 @@ class Neuron:
             z = apply(_ADD, (z, apply(_MUL, (wi, xi))))
         return apply(_ADD, (z, self.b))
 
-    # The activation is an entry of the op table, which holds functions: it is pickled
-    # by its name and looked up again, so a model pickles and deep-copies.
-    def __getstate__(self) -> dict[str, Any]:
-        state = {name: getattr(self, name) for name in self.__slots__}
-        state["_act_op"] = None if self._act_op is None else self._act_op.name
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
-        if self._act_op is not None:
-            self._act_op = OPS[self._act_op]
-
     def __repr__(self) -> str:
         mode = "" if self.fused else ", op by op"
         return f"Neuron({self.name}: {len(self.w)} inputs, {self.activation}{mode})"
