@@ -398,11 +398,11 @@ def fit(
     an epoch; otherwise the weights after the last whole optimizer step (a step is all or
     nothing).  A `TrainingDivergedError` carries the ``history`` of the epochs finished.
     """
+    stopping = _EarlyStopping(model, early_stopping, min_delta, restore_best)
     plan = _plan(model, X, y, loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
                  batch_size=batch_size, shuffle=shuffle, seed=seed,
                  validation_split=validation_split, validation_data=validation_data,
                  schedule=schedule, weight_decay=weight_decay, on_epoch_end=on_epoch_end)
-    stopping = _EarlyStopping(model, early_stopping, min_delta, restore_best)
     history = History()
     try:
         with _progress_bar(plan.epochs * len(plan.data), progress) as bar:
