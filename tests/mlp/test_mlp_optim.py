@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -242,9 +244,9 @@ def _snapshot(model: MLP, opt: SGD | Adam) -> tuple[Any, ...]:
             repr([[np.asarray(x).tolist() for x in s] for s in state]), opt.steps)
 
 
-class _InterruptAtLine:
-    """A trace function that raises KeyboardInterrupt at the `k`-th line run in mlp/optim.py
-    (Ctrl-C arriving there); counts the lines when `k` is 0."""
+class _CtrlCAtLine:
+    """A trace function that sends this process SIGINT (Ctrl-C) at the `k`-th line run in
+    mlp/optim.py; counts the lines when `k` is 0."""
 
     def __init__(self, k: int) -> None:
         self.k, self.lines = k, 0
@@ -253,11 +255,11 @@ class _InterruptAtLine:
         if event == "line" and frame.f_code.co_filename == optim.__file__:
             self.lines += 1
             if self.lines == self.k:
-                raise KeyboardInterrupt
+                signal.raise_signal(signal.SIGINT)
         return self
 
 
-def _step_traced(opt: SGD | Adam, tracer: _InterruptAtLine) -> None:
+def _step_traced(opt: SGD | Adam, tracer: _CtrlCAtLine) -> None:
     sys.settrace(tracer)
     try:
         opt.step()
@@ -267,37 +269,74 @@ def _step_traced(opt: SGD | Adam, tracer: _InterruptAtLine) -> None:
 
 @pytest.mark.parametrize("engine", ["value", "tensor"])
 @pytest.mark.parametrize("kind", ["sgd", "momentum", "nesterov", "adam"])
-def test_a_step_interrupted_anywhere_changes_nothing(kind: str, engine: str) -> None:
-    """Ctrl-C at every line a step runs, in turn: the model and the optimizer's state are
-    either as before the step or as after a whole one, never in between."""
+def test_ctrl_c_anywhere_in_a_step_leaves_a_whole_step(kind: str, engine: str) -> None:
+    """Ctrl-C at every line a step runs, in turn: KeyboardInterrupt comes, and the model
+    and the optimizer's state are as before the step or as after a whole one."""
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     model, opt = _trained_once(kind, engine)
     before = _snapshot(model, opt)
-    counter = _InterruptAtLine(0)
+    counter = _CtrlCAtLine(0)
     _step_traced(opt, counter)
     after = _snapshot(model, opt)
     assert after != before and counter.lines > 10
-    interrupted = 0
+    outcomes = set()
     for k in range(1, counter.lines + 1):
         model, opt = _trained_once(kind, engine)
-        try:
-            _step_traced(opt, _InterruptAtLine(k))
-        except KeyboardInterrupt:
-            interrupted += 1
-            assert _snapshot(model, opt) == before, f"interrupted at line {k}"
-            opt.step()  # and the next step is the one the interrupted step would have been
-        assert _snapshot(model, opt) == after, f"interrupted at line {k}"
-    assert interrupted == counter.lines
+        arrays = [p.data for p in model.parameters()]
+        with pytest.raises(KeyboardInterrupt):
+            _step_traced(opt, _CtrlCAtLine(k))
+        now = _snapshot(model, opt)
+        assert now in (before, after), f"Ctrl-C at line {k} left half a step"
+        outcomes.add("before" if now == before else "after")
+        if now == before:
+            opt.step()  # and the next step is the one that was stopped
+            assert _snapshot(model, opt) == after
+        if engine == "tensor":
+            assert all(p.data is a for p, a in zip(model.parameters(), arrays))  # in place
+    assert outcomes == {"before", "after"}  # Ctrl-C came both before and during updates
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 
-def test_tensor_parameters_stay_the_same_arrays_through_an_interrupted_step() -> None:
-    model, opt = _trained_once("adam", "tensor")
-    arrays = [p.data for p in model.parameters()]
+def test_a_step_calls_the_users_sigint_handler_once_it_is_done() -> None:
+    model, opt = _trained_once("momentum", "value")
+    calls: list[tuple[int, tuple[Any, ...]]] = []
     before = _snapshot(model, opt)
-    counter = _InterruptAtLine(0)
-    _step_traced(opt, counter)
+    original = signal.signal(signal.SIGINT, lambda signum, frame: calls.append(
+        (signum, _snapshot(model, opt))))
+    try:
+        counter = _CtrlCAtLine(0)
+        _step_traced(opt, counter)  # counts the lines
+        model, opt = _trained_once("momentum", "value")
+        _step_traced(opt, _CtrlCAtLine(counter.lines - 1))
+        assert len(calls) == 1 and calls[0][0] == signal.SIGINT
+        assert calls[0][1] != before and calls[0][1] == _snapshot(model, opt)  # after it
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _step_traced(opt, _CtrlCAtLine(counter.lines - 1))  # ignored stays ignored
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, original)
+
+
+def test_a_step_in_another_thread_runs_as_usual() -> None:
     model, opt = _trained_once("adam", "tensor")
-    arrays = [p.data for p in model.parameters()]
-    with pytest.raises(KeyboardInterrupt):
-        _step_traced(opt, _InterruptAtLine(counter.lines - 2))  # inside the writing
-    assert _snapshot(model, opt) == before
-    assert all(p.data is a for p, a in zip(model.parameters(), arrays))
+    expected_model, expected_opt = _trained_once("adam", "tensor")
+    expected_opt.step()
+    worker = threading.Thread(target=opt.step)
+    worker.start()
+    worker.join(timeout=60)
+    assert _snapshot(model, opt) == _snapshot(expected_model, expected_opt)
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_a_bad_gradient_is_refused_before_anything_changes(engine: str) -> None:
+    model, opt = _trained_once("adam", engine)
+    before = _snapshot(model, opt)
+    last = model.parameters()[-1]
+    bad: list[Any] = ["0.1", None, True] if engine == "value" else \
+        [np.zeros((7,)), np.zeros(last.shape, dtype=np.complex128), "0.1"]
+    for grad in bad:
+        last.grad = grad
+        with pytest.raises(ValueError, match=r"parameter \d+ \(L1\.\S+\): its grad is .*; "
+                                             r"no parameter was changed"):
+            opt.step()
+        assert _snapshot(model, opt) == before
