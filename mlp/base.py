@@ -659,14 +659,17 @@ class MLP(ABC):
         return to_sequential(self.architecture, self.get_weights(), dtype)
 
     @classmethod
-    def from_torch(cls, module: Any, engine: str | None = None) -> MLP:
+    def from_torch(cls, module: Any, engine: str | None = None, dtype: str = "float64"
+                   ) -> MLP:
         """A model copied from a ``torch.nn.Sequential`` of Linear and activation modules.
 
-        `engine` defaults to this class's (the value engine for `MLP`).
+        `engine` defaults to this class's (the value engine for `MLP`); `dtype` is the
+        model's ("float32" on the tensor engine only), whatever the module's.
         """
         arch, weights = from_sequential(module)
         return cls._target_class(engine).from_weights(
-            weights, arch.activation, arch.output, negative_slope=arch.negative_slope)
+            weights, arch.activation, arch.output, negative_slope=arch.negative_slope,
+            dtype=dtype)
 
     # -- display ------------------------------------------------------------------------
 

@@ -97,6 +97,6 @@ def to_torch(model: MLP, dtype: Any = None) -> Any:
     return _check_model(model).to_torch(dtype)
 
 
-def from_torch(module: Any, engine: str = "value") -> MLP:
-    """``MLP.from_torch(module, engine)``."""
-    return MLP.from_torch(module, engine)
+def from_torch(module: Any, engine: str = "value", dtype: str = "float64") -> MLP:
+    """``MLP.from_torch(module, engine, dtype)``."""
+    return MLP.from_torch(module, engine, dtype)

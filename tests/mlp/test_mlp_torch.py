@@ -130,3 +130,17 @@ def test_importing_the_library_does_not_import_torch_or_matplotlib() -> None:
         capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_float32_module_becomes_a_float32_tensor_model() -> None:
+    seq = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))  # torch's float32
+    model = MLP.from_torch(seq, engine="tensor", dtype="float32")
+    assert model.dtype == "float32"
+    assert all(np.array_equal(p.data, q.detach().numpy())
+               for p, q in zip(model.parameters(), seq.parameters()))
+    X = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    ours, theirs = model.forward_array(X), seq(torch.tensor(X)).detach().numpy()
+    assert ours.dtype == np.float32 and np.allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+    assert MLP.from_torch(seq).dtype == "float64"
+    with pytest.raises(ValueError, match="the value engine computes with Python floats"):
+        MLP.from_torch(seq, dtype="float32")
