@@ -29,6 +29,7 @@ from autograd.functional import (
     logsumexp,
     mse,
     relu,
+    relu_linear,
     sigmoid,
     sin,
     softmax,
@@ -37,6 +38,7 @@ from autograd.functional import (
     sum,
     tanh,
 )
+from autograd.fusion import unfuse
 from autograd.graph import backward, topological_order, zero_grad
 from autograd.higher import JVPResult, grad, hessian, hvp, jacobian, jvp, tangents
 from autograd.node import Node
@@ -58,14 +60,14 @@ __version__ = "0.2.0"
 __all__ = [
     "Value", "Op", "OPS", "Derivative", "Node", "apply", "as_value", "Tensor",
     "get_op", "register", "unregister", "unary",
-    "backward", "reference_backward", "topological_order", "zero_grad",
+    "backward", "reference_backward", "unfuse", "topological_order", "zero_grad",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "detect_anomaly", "AnomalyError",
     "grad", "hessian", "jacobian", "hvp", "jvp", "JVPResult", "tangents",
     "gradcheck", "central_difference", "GradcheckError", "GradcheckReport",
     "abs", "cos", "exp", "leaky_relu", "log", "relu", "sigmoid", "sin", "softplus", "sqrt",
-    "tanh", "sum", "dot", "linear", "logsumexp", "log_softmax", "softmax", "cross_entropy",
-    "mse",
+    "tanh", "sum", "dot", "linear", "relu_linear", "logsumexp", "log_softmax", "softmax",
+    "cross_entropy", "mse",
 ]
 
 

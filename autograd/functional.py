@@ -14,7 +14,8 @@ from autograd.value import Operand, Value, apply, as_value
 
 __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
-    "abs", "sum", "dot", "linear", "softmax", "log_softmax", "logsumexp", "cross_entropy", "mse",
+    "abs", "sum", "dot", "linear", "relu_linear", "softmax", "log_softmax", "logsumexp",
+    "cross_entropy", "mse",
 ]
 
 
@@ -118,6 +119,18 @@ def linear(w: Sequence[Operand], x: Sequence[Operand], b: Operand) -> Value:
     if len(wv) != len(xv):
         raise ValueError(f"linear() with {len(wv)} weights for {len(xv)} inputs")
     return apply(OPS["linear"], (*wv, *xv, as_value(b)))
+
+
+def relu_linear(w: Sequence[Operand], x: Sequence[Operand], b: Operand) -> Value:
+    """A ReLU neuron, relu(w·x + b), as one node (its parts: `linear`, then `relu`).
+
+    The same numbers and gradients as ``linear(w, x, b).relu()``, bit for bit, with one
+    node instead of two; `autograd.fusion.unfuse` splits it for drawings and steppers.
+    """
+    wv, xv = _vector(w, "relu_linear"), _vector(x, "relu_linear")
+    if len(wv) != len(xv):
+        raise ValueError(f"relu_linear() with {len(wv)} weights for {len(xv)} inputs")
+    return apply(OPS["relu_linear"], (*wv, *xv, as_value(b)))
 
 
 def logsumexp(xs: Sequence[Operand]) -> Value:

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from autograd.node import Node
-from autograd.state import ANOMALY, all_finite, non_finite_gradient
+from autograd.ops import DeadLocals
+from autograd.state import ANOMALY, MODE, all_finite, non_finite_gradient
 
 __all__ = [
     "topological_order", "backward", "run_backward",
@@ -84,7 +85,7 @@ def run_backward(root: Any, seed: Any) -> None:
     order, held = start_pass(root, seed)
     completed = False
     try:
-        if ANOMALY.get():
+        if MODE.get() & ANOMALY:
             _backward_checked(order)
         else:
             _backward_loop(order, type(seed) is float)
@@ -137,12 +138,16 @@ def _backward_loop(order: list[Any], scalar: bool) -> None:
     isfinite = math.isfinite
     for node in reversed(order):
         g = node.grad
-        # Behind a ReLU that is off, whole neurons get g = 0: their contributions would all
-        # be +-0.0, which leave every sum unchanged, so skip them (unless a local is inf or
-        # NaN, where 0 * inf = NaN must still flow; a finite sum means all are finite).
-        if g == 0.0 and isfinite(sum(node.local_grads)):
+        locals_ = node.local_grads
+        # Contributions that are all +-0.0 leave every sum unchanged: skip them.  That is
+        # a node behind a ReLU that is off (g = 0, unless a local is inf or NaN, where
+        # 0 * inf = NaN must still flow; a finite sum means all are finite), and a fused
+        # ReLU neuron that is off (all locals 0, unless g is inf or NaN).
+        if g == 0.0 and isfinite(sum(locals_)):
             continue
-        for parent, local in zip(node.parents, node.local_grads):
+        if type(locals_) is DeadLocals and isfinite(g):
+            continue
+        for parent, local in zip(node.parents, locals_):
             parent.grad += local * g
 
 

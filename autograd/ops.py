@@ -152,6 +152,31 @@ def _linear_grads(out: float, wxb: Sequence[float]) -> Sequence[float]:
     return wxb[n:-1] + wxb[:n] + (1.0,)
 
 
+class DeadLocals(tuple):
+    """All-zero local derivatives (a ReLU neuron that is off): the backward loop skips them."""
+
+    __slots__ = ()
+
+
+_DEAD: dict[int, DeadLocals] = {}
+
+
+def _dead(n: int) -> DeadLocals:
+    zeros = _DEAD.get(n)
+    if zeros is None:
+        zeros = _DEAD[n] = DeadLocals((0.0,) * n)
+    return zeros
+
+
+def _relu_linear(wxb: Sequence[float]) -> float:
+    z = _linear(wxb)
+    return 0.0 if z <= 0.0 else z  # exactly relu(linear(...)), NaN included
+
+
+def _relu_linear_grads(out: float, wxb: Sequence[float]) -> Sequence[float]:
+    return _linear_grads(out, wxb) if out > 0.0 else _dead(len(wxb))
+
+
 def _logsumexp(xs: Sequence[float]) -> float:
     m = max(xs)
     if m != m or any(x != x for x in xs):  # max() of a NaN and an inf depends on their order
@@ -196,6 +221,8 @@ class Op:
     array_forward: Callable[..., Any] | None = field(default=None, repr=False)
     #: how an n-ary op joins its inputs in text: "sum", "dot", "linear" or "call"
     nary_text: str = "call"
+    #: a fused op: the table ops it computes in one node, in order (e.g. linear, then relu)
+    parts: tuple[str, ...] = ()
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         # Graphs and models pickle and deep-copy: an op travels as its name.
@@ -488,6 +515,14 @@ _OP_LIST: list[Op] = [
        ("w{i}", "x{i}", "b"), nary=True, nary_layout=_layout_pairs_bias, nary_text="linear"),
     Op("logsumexp", "logsumexp", _logsumexp, lambda a, out: ((a - out).exp(),),
        _logsumexp_grads, ("a{i}",), nary=True, nary_layout=_layout_all),
+    # A ReLU neuron as one node: relu(w·x + b).  Its parts are `linear` then `relu`, and
+    # `autograd.fusion.unfuse` splits it back into them with the same numbers; relu' is
+    # 0 or 1, so its gradients are bit-identical to the two-node graph's.
+    Op("relu_linear", "relu(w·x+b)", _relu_linear,
+       lambda w, x, b, out: (where(gt(out, 0), x, 0), where(gt(out, 0), w, 0),
+                             where(gt(out, 0), 1, 0)),
+       _relu_linear_grads, ("w{i}", "x{i}", "b"), nary=True, nary_layout=_layout_pairs_bias,
+       nary_text="call", parts=("linear", "relu")),
 ]
 
 #: name -> Op, in declaration order

@@ -27,33 +27,36 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: whether ops record a graph (read by every op)
-GRAD_ENABLED: ContextVar[bool] = ContextVar("backprop_lab_grad_enabled", default=True)
-#: whether ops and backward passes check for NaN and infinity
-ANOMALY: ContextVar[bool] = ContextVar("backprop_lab_anomaly", default=False)
+#: Both switches in one value, so an op reads one context variable, not two:
+#: bit RECORD says ops record a graph, bit ANOMALY that they check for NaN and infinity.
+RECORD, ANOMALY = 1, 2
+MODE: ContextVar[int] = ContextVar("backprop_lab_mode", default=RECORD)
 
 
 class _Switch(ContextDecorator):
-    """Sets one switch inside a ``with`` block or a decorated function, then restores it."""
+    """Sets one bit of `MODE` inside a ``with`` block or a decorated function, then restores
+    what was there."""
 
-    def __init__(self, switch: ContextVar[bool], enabled: bool) -> None:
-        self._switch = switch
+    def __init__(self, bit: int, enabled: bool) -> None:
+        self._bit = bit
         self.enabled = enabled
-        self._tokens: list[Token[bool]] = []
+        self._tokens: list[Token[int]] = []
 
     def __enter__(self) -> _Switch:
-        self._tokens.append(self._switch.set(self.enabled))
+        mode = MODE.get()
+        mode = mode | self._bit if self.enabled else mode & ~self._bit
+        self._tokens.append(MODE.set(mode))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._switch.reset(self._tokens.pop())
+        MODE.reset(self._tokens.pop())
 
     def __call__(self, func: F) -> F:  # type: ignore[override]
-        switch, enabled = self._switch, self.enabled
+        bit, enabled = self._bit, self.enabled
 
         @functools.wraps(func)
         def inner(*args: Any, **kwargs: Any) -> Any:
-            with _Switch(switch, enabled):
+            with _Switch(bit, enabled):
                 return func(*args, **kwargs)
 
         return inner  # type: ignore[return-value]
@@ -64,27 +67,27 @@ def no_grad() -> _Switch:
 
     It holds for the current thread (and asyncio task) only.
     """
-    return _Switch(GRAD_ENABLED, False)
+    return _Switch(RECORD, False)
 
 
 def enable_grad() -> _Switch:
     """Context manager and decorator: turn recording back on inside a `no_grad` block."""
-    return _Switch(GRAD_ENABLED, True)
+    return _Switch(RECORD, True)
 
 
 def set_grad_enabled(enabled: bool) -> _Switch:
     """Context manager and decorator: recording on or off, as `enabled` says."""
-    return _Switch(GRAD_ENABLED, bool(enabled))
+    return _Switch(RECORD, bool(enabled))
 
 
 def is_grad_enabled() -> bool:
     """Whether ops record a graph in this thread."""
-    return GRAD_ENABLED.get()
+    return bool(MODE.get() & RECORD)
 
 
 def is_anomaly_enabled() -> bool:
     """Whether `detect_anomaly` is on in this thread."""
-    return ANOMALY.get()
+    return bool(MODE.get() & ANOMALY)
 
 
 class AnomalyError(FloatingPointError):

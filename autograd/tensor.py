@@ -27,7 +27,7 @@ import numpy as np
 
 from autograd import graph
 from autograd.ops import Op, is_function, on_register
-from autograd.state import ANOMALY, GRAD_ENABLED, check_forward
+from autograd.state import ANOMALY, MODE, RECORD, check_forward
 from autograd.tensor_ops import NO_GRAD, TENSOR_OPS, ShapeError, TensorOp
 
 __all__ = [
@@ -483,7 +483,8 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
     node.origin = None
     node.params = params
     needed = [t.requires_grad for t in inputs]
-    if GRAD_ENABLED.get() and True in needed:
+    mode = MODE.get()
+    if mode & RECORD and True in needed:
         node.requires_grad = True
         node.op = op
         node.parents = inputs if type(inputs) is tuple else tuple(inputs)
@@ -492,7 +493,7 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
             local_grads = tuple(local if t.requires_grad else NO_GRAD
                                 for t, local in zip(inputs, local_grads))
         node.local_grads = local_grads
-        if ANOMALY.get():
+        if mode & ANOMALY:
             check_forward(node)
     else:
         node.requires_grad = False

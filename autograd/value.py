@@ -9,7 +9,7 @@ from typing import Union
 
 from autograd import graph
 from autograd.ops import OPS, Op, is_function, on_register
-from autograd.state import ANOMALY, GRAD_ENABLED, check_forward
+from autograd.state import ANOMALY, MODE, RECORD, check_forward
 
 __all__ = ["Value", "apply", "as_value"]
 
@@ -260,7 +260,8 @@ def apply(
     node.label = ""
     node.origin = None
     node.params = params
-    if GRAD_ENABLED.get():
+    mode = MODE.get()
+    if mode & RECORD:
         node.op = op
         node.parents = inputs if type(inputs) is tuple else tuple(inputs)
         if nary:
@@ -269,7 +270,7 @@ def apply(
             node.local_grads = op.local_grads(out, *datas, *params)
         else:
             node.local_grads = op.local_grads(out, *datas)
-        if ANOMALY.get():
+        if mode & ANOMALY:
             check_forward(node)
     else:
         node.op = None
