@@ -156,7 +156,7 @@ def test_float32_models_train_with_float32_gradients() -> None:
     assert history.loss[-1] < 0.3 * history.loss[0] and history.accuracy[-1] > 0.9
     assert all(p.dtype == np.float32 for p in model.parameters())  # the steps kept float32
     assert model.forward_array(X).dtype == np.float32
-    assert evaluate(model, X, y)[1] == history.accuracy[-1] or evaluate(model, X, y)[1] > 0.9
+    assert evaluate(model, X, y)[1] > 0.9  # measured after training, not during it
     # float32 follows the same steps as float64, to float32's precision
     fit(wide, X, y, optimizer=Adam(wide.parameters(), lr=0.05), epochs=30, batch_size=16,
         seed=0, progress=False)
