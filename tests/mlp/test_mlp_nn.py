@@ -29,7 +29,7 @@ def test_shape_parameter_count_and_repr() -> None:
                            "403 parameters)")
     assert "total 403 parameters" in model.summary()
     assert "L2" in model.summary() and "softmax (out)" in model.summary()
-    assert repr(model.layers[0]) == "Layer(L0: 4 -> 16, relu, 80 parameters)"
+    assert repr(model.layers[0]) == "ValueLayer(L0: 4 -> 16, relu, 80 parameters)"
     assert repr(model.layers[0].neurons[2]) == "Neuron(L0.N2: 4 inputs, relu)"
     assert len(model) == 3 and list(model) == model.layers
 
