@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 _LINEAR, _MUL, _ADD = OPS["linear"], OPS["mul"], OPS["add"]
+_RELU, _RELU_LINEAR = OPS["relu"], OPS["relu_linear"]
 _SIGMOID = OPS["sigmoid"]
 
 
@@ -119,8 +120,11 @@ class Neuron:
 
     ``Neuron(nin)`` is a ReLU neuron; micrograd's ``Neuron(nin, nonlin=False)`` (or
     ``Neuron(nin, False)``) is a linear one.
-    `fused` chooses how the weighted sum is built: one ``linear`` node (True) or a chain of
-    ``mul`` and ``add`` nodes (False, for teaching).  `name` prefixes the labels.
+    `fused` chooses how the neuron is built: as few nodes as give the same numbers (True:
+    one ``relu_linear`` node for a ReLU neuron, else a ``linear`` node and the activation)
+    or every product and sum (False, for teaching).  `name` prefixes the labels.  A fused
+    ReLU neuron knows its parts: `autograd.unfuse` (which the drawings and steppers use)
+    shows its z and its activation as two steps with the same numbers.
     """
 
     __slots__ = ("w", "b", "activation", "negative_slope", "fused", "name", "_bias_tuple",
@@ -189,6 +193,10 @@ class Neuron:
 
     def _forward(self, row: tuple[Value, ...]) -> Value:
         """The output for a row already checked (see `ValueLayer.forward_rows` for batches)."""
+        if self.fused and self._act_op is _RELU:
+            a = apply(_RELU_LINEAR, self.w + row + self._bias_tuple)
+            a.label = self._a_label
+            return a
         if self.fused:
             z = apply(_LINEAR, self.w + row + self._bias_tuple)
         else:
@@ -298,6 +306,11 @@ class ValueLayer(Layer):
             row_datas = tuple(v.data for v in row)
             outs = []
             for w, bias, w_datas, b_datas, act, act_params, z_label, a_label in plans:
+                if act is _RELU:  # one node: relu(w·x + b), the same numbers as two
+                    a = apply(_RELU_LINEAR, w + row + bias, (), w_datas + row_datas + b_datas)
+                    a.label = a_label
+                    outs.append(a)
+                    continue
                 z = apply(_LINEAR, w + row + bias, (), w_datas + row_datas + b_datas)
                 z.label = z_label
                 if act is not None:
