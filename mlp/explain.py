@@ -14,7 +14,6 @@ input: it keeps each layer's z nodes, calls ``backward()`` on the loss `mlp.fit`
 minimizes, and compares every δ with the gradient of its z node and every ∂C/∂W, ∂C/∂b
 with the parameters' gradients.  The result prints as a report:
 
->>> import numpy as np
 >>> from mlp import MLP, four_equations
 >>> model = MLP(2, [3, 2], activation="sigmoid", output="sigmoid", seed=0)
 >>> result = four_equations(model, [0.5, -1.0], 1, loss="mse")
@@ -105,7 +104,7 @@ def _logsumexp(z: np.ndarray) -> np.ndarray:
 # -- the result -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class LayerEquations:
     """One layer's numbers: the forward pass, its error δ, BP3 and BP4, and the engine's.
 
@@ -164,7 +163,7 @@ class LayerEquations:
                 f"{self.W.shape[0]}, {self.activation}, max error {self.max_error:.3g}>")
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class FourEquations:
     """The four equations evaluated on one model, input and target, and the engine's check.
 
