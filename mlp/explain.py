@@ -503,8 +503,9 @@ class _Report:
             "The four equations of backpropagation, computed with NumPy and checked "
             "against backward()",
             f"{r.model}, {r.engine} engine; {samples}",
-            f"layers l = 1..{L} are the model's {r.layers[0].name}..{r.layers[-1].name}; "
-            f"a⁰ = x; zˡ = Wˡaˡ⁻¹ + bˡ; δˡ = ∂C/∂zˡ",
+            (f"layers l = 1..{L} are the model's {r.layers[0].name}..{r.layers[-1].name}; "
+             if L > 1 else f"layer l = 1 is the model's {r.layers[0].name}; ")
+            + "a⁰ = x; zˡ = Wˡaˡ⁻¹ + bˡ; δˡ = ∂C/∂zˡ",
             f"cost: {self.cost_formula()}",
         ]
         if self.batch:
@@ -526,7 +527,8 @@ class _Report:
         L = _sup(len(r.layers))
         k = r.y.shape[1]
         if r.loss == "mse":
-            return (f"mse, C_x = (1/k) Σ_j (a{L}_j − y_j)² with k = {k} outputs, "
+            return (f"mse, C_x = (1/k) Σ_j (a{L}_j − y_j)² with k = {k} output"
+                    f"{'s' if k != 1 else ''}, "
                     f"a{L} = {r.output}(z{L})")
         if r.loss == "cross_entropy":
             return f"softmax + cross-entropy, C_x = −log softmax(z{L})_y (y one-hot below)"
