@@ -141,6 +141,34 @@ def test_a_batch_averages_the_per_sample_gradients() -> None:
     assert batch.cost == pytest.approx(np.mean([s.cost for s in singles]), rel=1e-14)
 
 
+@pytest.mark.parametrize(("activation", "output", "loss"), [
+    ("sigmoid", "sigmoid", "mse"), ("relu", "softmax", "cross_entropy"), ("tanh", "linear", "mse"),
+])
+def test_equations_match_pytorch(activation: str, output: str, loss: str) -> None:
+    """An oracle outside the library: PyTorch's autograd on the same weights (float64)."""
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    rng = np.random.default_rng(7)
+    X, labels = rng.normal(size=(5, 3)), rng.integers(0, 3, size=5)
+    model = MLP(3, [4, 3], activation=activation, output=output, seed=2)
+    result = four_equations(model, X, labels, loss)
+    network = model.to_torch(torch.float64)
+    inputs, targets = torch.tensor(X), torch.tensor(labels)
+    if loss == "cross_entropy":  # cross-entropy reads the logits: leave out the Softmax
+        cost = functional.cross_entropy(network[:-1](inputs), targets)
+    else:
+        cost = functional.mse_loss(network(inputs),
+                                   functional.one_hot(targets, 3).to(torch.float64))
+    cost.backward()
+    linears = [m for m in network if isinstance(m, torch.nn.Linear)]
+    assert result.cost == pytest.approx(cost.item(), rel=1e-12)
+    for layer, linear in zip(result.layers, linears, strict=True):
+        np.testing.assert_allclose(layer.grad_W, linear.weight.grad.numpy(), rtol=1e-10,
+                                   atol=1e-13)
+        np.testing.assert_allclose(layer.grad_b, linear.bias.grad.numpy(), rtol=1e-10,
+                                   atol=1e-13)
+
+
 @pytest.mark.parametrize("engine", ["value", "tensor"])
 def test_the_models_gradients_are_left_as_they_were(engine: str) -> None:
     model = MLP(2, [3, 2], activation="tanh", output="softmax", seed=0, engine=engine)
