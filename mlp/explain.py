@@ -365,7 +365,7 @@ def _value_forward(model: Any, loss: Loss, X: np.ndarray, for_loss: np.ndarray
 
 def _tensor_forward(model: Any, loss: Loss, X: np.ndarray, for_loss: np.ndarray
                     ) -> tuple[Tensor, list[Tensor]]:
-    h = as_tensor(X, np.float64)
+    h = as_tensor(X, model.layers[0].W.dtype)  # the model's own precision
     z_nodes = []
     for layer in model.layers:
         h = layer.forward(h)
