@@ -29,6 +29,7 @@ from mlp.datasets import (
     one_hot,
     train_test_split,
 )
+from mlp.explain import FourEquations, four_equations
 from mlp.io import load_model, save_model
 from mlp.losses import (
     binary_cross_entropy,
@@ -62,4 +63,5 @@ __all__ = [
     "Dataset", "load_iris", "train_test_split", "Standardizer", "one_hot",
     "make_moons", "make_circles", "make_spirals", "make_xor",
     "save_model", "load_model", "ModelFormatError",
+    "four_equations", "FourEquations",
 ]
