@@ -14,7 +14,7 @@ from autograd.graph import topological_order
 from autograd.ops import get_op
 from autograd.value import Value, apply
 
-__all__ = ["unfuse", "is_fused", "z_label"]
+__all__ = ["unfuse", "unfused_copies", "is_fused", "z_label"]
 
 
 def is_fused(node: Value) -> bool:
@@ -37,9 +37,18 @@ def unfuse(root: Value) -> Value:
     backward pass over the split graph would have given it (for relu(z): z's grad is
     relu'(z) × the neuron's grad), so a drawing made after ``backward()`` shows them all.
     """
+    return unfused_copies(root)[root]
+
+
+def unfused_copies(root: Value) -> dict[Value, Value]:
+    """For every node of `root`'s graph, its counterpart in the unfused graph (see `unfuse`).
+
+    Leaves map to themselves; so does everything when nothing is fused.  A fused node maps
+    to its last part (the activation), whose first parent is the split-off z.
+    """
     order = topological_order(root)
     if not any(is_fused(n) for n in order):
-        return root
+        return {n: n for n in order}
     new: dict[Value, Value] = {}
     for node in order:
         if not node.parents:
@@ -64,4 +73,4 @@ def unfuse(root: Value) -> Value:
         copy.label = node.label
         copy.grad = node.grad
         new[node] = copy
-    return new[root]
+    return new
