@@ -107,6 +107,24 @@ def test_every_frame_has_the_same_layout_whatever_its_text() -> None:
 
 
 @needs_dot
+def test_dot_places_every_node_of_every_frame_at_the_same_spot() -> None:
+    from viz.dot import pipe
+
+    x = Value(0.5, "x")
+    f = (x * x - x / 3).tanh() + 2 * x
+    f.label = "f"
+    frames = viz.frames(f, forward=True)
+
+    def layout(graph) -> list[list[str]]:  # type: ignore[no-untyped-def]
+        plain = pipe(graph, "plain").decode("utf-8").splitlines()
+        return [line.split()[:4] for line in plain if line.startswith(("graph", "node"))]
+
+    first = layout(frames[0].titled_graph())
+    assert len(first) == 1 + 9 + 6  # the graph, 9 values (x, 3, 2 and six results), 6 ops
+    assert all(layout(frame.titled_graph()) == first for frame in frames[1:])
+
+
+@needs_dot
 def test_frames_render_to_pngs_of_one_size(tmp_path: Path) -> None:
     image = _pillow()
     c, _ = chain_rule_graph()
