@@ -23,7 +23,7 @@ import graphviz
 from autograd.files import atomic_write
 from autograd.node import Node
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, format_value, op_label
-from viz.steps import check_node
+from viz.steps import readable
 
 __all__ = [
     "draw", "render", "pipe", "Drawing", "svg_text", "group_by_label", "GraphvizNotFoundError",
@@ -393,7 +393,7 @@ def draw(
     ``backwards``: edges drawn pointing back, from the op to its input; ``reserved``:
     room kept for text (see `Reserved`), so that frames line up.
     """
-    check_node(root)
+    root = readable(root)
     picture = _check_options(root, rankdir=rankdir, show_grads=show_grads,
                              number_format=number_format, highlight=highlight,
                              highlight_edges=highlight_edges, parameters=parameters,
@@ -422,7 +422,8 @@ def _check_options(root: Node, *, rankdir: str | None, show_grads: bool, number_
                    reserved: Reserved | None) -> _Picture:
     if rankdir not in (None, "LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r:.40}")
-    names = names or GraphNames(root, number_format)
+    names = names if names is not None and names.root is root else GraphNames(
+        root, names.number_format if names is not None else number_format)
     parameter_set = _as_parameter_set(parameters, names)
     marked = {node: check_color(color, "a highlight colour")
               for node, color in _highlight_colors(highlight).items()}

@@ -40,9 +40,9 @@ from viz.steps import (
     BackwardStep,
     ForwardStep,
     backward_steps,
-    check_node,
     forward_steps,
     output_gradient,
+    readable,
 )
 
 __all__ = ["Frame", "frames", "write_frames", "FRAME_FORMATS", "FRAME_KINDS"]
@@ -121,7 +121,7 @@ def frames(root: Node, grad: Any = None, *, forward: bool = False,
     gradient df/df (1 by default).  `draw_options` go to `viz.draw` (``rankdir``,
     ``parameters``, ``collapse``, ``colors``, ...).
     """
-    check_node(root)
+    root = readable(root)
     if "fresh" in draw_options:
         raise TypeError("frames() takes no fresh= any more: frames never read or write a "
                         "node's grad (every gradient shown starts from 0)")

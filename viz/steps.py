@@ -36,14 +36,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd.formula import Derivative
+from autograd.fusion import unfuse
 from autograd.graph import holds_nothing, topological_order
 from autograd.node import Node
 from autograd.state import all_finite, is_anomaly_enabled, non_finite_gradient
+from autograd.value import Value
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, as_atom, format_value
 
 __all__ = [
     "ForwardStep", "BackwardStep", "forward_steps", "backward_steps", "output_gradient",
-    "format_forward", "format_backward", "format_gradients", "check_node", "zero_like",
+    "format_forward", "format_backward", "format_gradients", "check_node", "readable",
+    "zero_like",
     "final_gradients",
 ]
 
@@ -54,6 +57,17 @@ def check_node(root: Any, what: str = "root") -> None:
     if not isinstance(root, Node):
         raise TypeError(f"{what} must be a graph node (an autograd Value or Tensor), got "
                         f"{type(root).__name__}: {root!r:.60}")
+
+
+def readable(root: Any, what: str = "root") -> Any:
+    """`root`, checked as a graph node, with every fused node split into its parts.
+
+    A fused ReLU neuron (one ``relu_linear`` node, for speed) is shown as its weighted
+    sum z and its activation, with the same numbers (`autograd.unfuse`); leaves stay the
+    same objects.  Every drawing and stepper starts from this.
+    """
+    check_node(root, what)
+    return unfuse(root) if isinstance(root, Value) else root
 
 
 def output_gradient(root: Node, grad: Any = None) -> Any:
@@ -282,8 +296,9 @@ def _dims(x: Any) -> str:
 def forward_steps(root: Node, *, number_format: str = DEFAULT_NUMBER_FORMAT,
                   names: GraphNames | None = None) -> list[ForwardStep]:
     """Every node of `root`'s graph in the order its value was computed (topological order)."""
-    check_node(root)
-    names = names or GraphNames(root, number_format)
+    root = readable(root)
+    names = names if names is not None and names.root is root else GraphNames(
+        root, names.number_format if names is not None else number_format)
     steps = []
     for k, node in enumerate(names.order, start=1):
         steps.append(ForwardStep(
@@ -307,9 +322,10 @@ def backward_steps(root: Node, grad: Any = None, *, number_format: str = DEFAULT
     df/df, 1 by default (checked as ``backward()`` checks it).  A root that is a leaf
     has no edges: nothing is yielded.
     """
-    check_node(root)
+    root = readable(root)
     start = output_gradient(root, grad)
-    names = names or GraphNames(root, number_format)
+    names = names if names is not None and names.root is root else GraphNames(
+        root, names.number_format if names is not None else number_format)
     return _walk(root, start, names)
 
 
@@ -455,7 +471,8 @@ def format_gradients(root: Node, *, names: GraphNames | None = None,
                      number_format: str = DEFAULT_NUMBER_FORMAT,
                      include_constants: bool = False) -> str:
     """``dc/dx = 4`` for every leaf of the graph (constants only when asked)."""
-    names = names or GraphNames(root, number_format)
+    names = names if names is not None and names.root is root else GraphNames(
+        root, names.number_format if names is not None else number_format)
     lines = []
     for node in names.order:
         if node.parents or (names.is_constant(node) and not include_constants):

@@ -17,6 +17,7 @@ from typing import Any
 from autograd.graph import topological_order
 from autograd.value import Value
 from viz.naming import GraphNames, format_value
+from viz.steps import readable
 
 __all__ = ["TangentTerm", "TangentStep", "forward_mode_steps", "format_forward_mode"]
 
@@ -78,6 +79,7 @@ def forward_mode_steps(root: Value, tangents: Mapping[Any, float] | Sequence[flo
     if not isinstance(root, Value):
         raise TypeError(f"forward_mode_steps needs a Value (scalar graph), got "
                         f"{type(root).__name__}")
+    root = readable(root)
     names = GraphNames(root, number_format)
     order = topological_order(root)
     inputs = [n for n in order if not n.parents and n.label]

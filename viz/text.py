@@ -19,7 +19,7 @@ from typing import Any
 
 from autograd.node import Node
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, format_value
-from viz.steps import _table, check_node
+from viz.steps import _table, readable
 
 __all__ = ["tree", "table", "to_text"]
 
@@ -46,7 +46,7 @@ def tree(root: Node, *, show_grads: bool = True, number_format: str = DEFAULT_NU
     grows with the number of edges, never exponentially; branches deeper than
     `max_depth` end in ``...``.
     """
-    check_node(root)
+    root = readable(root)
     names = GraphNames(root, number_format)
     lines: list[str] = []
     expanded: set[Any] = set()
@@ -76,7 +76,7 @@ def tree(root: Node, *, show_grads: bool = True, number_format: str = DEFAULT_NU
 def table(root: Node, *, show_grads: bool = True,
           number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
     """The graph as a table, one row per node in the order the forward pass computes them."""
-    check_node(root)
+    root = readable(root)
     names = GraphNames(root, number_format)
     fmt = names.number_format
     rows = []

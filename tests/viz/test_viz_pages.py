@@ -170,11 +170,12 @@ def test_stepper_is_the_function_and_shows_both_passes() -> None:
     stepper = viz.stepper(c)
     assert isinstance(stepper, viz.Stepper) and callable(viz.stepper)
     kinds = [frame.kind for frame in stepper.frames]
-    assert kinds == ["forward"] * 4 + ["seed"] + ["backward"] * 6 + ["done"]
+    assert kinds == ["forward"] * 4 + ["output_gradient"] + ["backward"] * 6 + ["done"]
     assert stepper.title == "Forward and backward pass of c"
     assert repr(stepper) == ("<Stepper 'Forward and backward pass of c': 12 frames "
-                             "(4 forward, 1 seed, 6 backward, 1 done)>")
-    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (4.0, 6.0, 3.0)
+                             "(4 forward, 8 backward)>")
+    # a pass of its own: stepping never touches a node's grad
+    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (0.0, 0.0, 0.0)
     # The README's example prints this line.
     x, y, z = Value(3.0, "x"), Value(1.0, "y"), Value(2.0, "z")
     f = x * (2 * y + z)
@@ -182,7 +183,8 @@ def test_stepper_is_the_function_and_shows_both_passes() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert f"\n{viz.stepper(f)!r}\n" in readme
     backward_only = viz.stepper(c, forward=False, title="mine")
-    assert next(f.kind for f in backward_only.frames) == "seed" and backward_only.title == "mine"
+    assert next(f.kind for f in backward_only.frames) == "output_gradient"
+    assert backward_only.title == "mine"
 
 
 def test_each_display_is_a_component_of_its_own() -> None:
@@ -239,7 +241,7 @@ def test_every_user_string_is_escaped() -> None:
 def test_frames_and_steps_have_short_reprs_and_rich_displays() -> None:
     c, _ = chain_rule_graph()
     frames = viz.frames(c)
-    assert repr(frames[2]) == "<Frame 2: backward, 'Backward step 2 of 6: c = x*b'>"
+    assert repr(frames[2]) == "<Frame 2: backward, 'Backward step 2 of 6: c = x·b'>"
     steps = list(viz.backward_steps(c))
     table = viz.steps_table(steps)
     assert len(table) == 6 and list(table) == steps and table[0] is steps[0]
@@ -247,11 +249,11 @@ def test_frames_and_steps_have_short_reprs_and_rich_displays() -> None:
     assert repr(table).startswith("<StepTable: 6 backward steps>\n")
     page = table._repr_html_()
     assert page.count("<tr>") == 1 + 6
-    assert "<td" in page and "dc/dz = dc/db * db/dz = x * 1 = 3 * 1 = 3" in page
-    assert "c = x*b" in page and "d(a*b)/db = a" in page
+    assert "<td" in page and "dc/dz = dc/db · ∂(a + z)/∂z = 3 · 1 = 3" in page
+    assert "c = x·b" in page and "∂(⟨a⟩·⟨b⟩)/∂⟨b⟩ = ⟨a⟩" in page
     forward = viz.steps_table(viz.forward_steps(c))
     assert str(forward) == viz.format_forward(viz.forward_steps(c))
-    assert "<td" in forward._repr_html_() and ">x*b<" in forward._repr_html_()
+    assert "<td" in forward._repr_html_() and ">x·b<" in forward._repr_html_()
     assert isinstance(table[1:3], viz.StepTable) and len(table[1:3]) == 2
     assert "no steps" in viz.steps_table([])._repr_html_()
     with pytest.raises(TypeError, match="one kind"):
@@ -279,10 +281,12 @@ def test_tensor_graphs_step_too() -> None:
     loss.label = "L"
     stepper = viz.stepper(loss)
     kinds = [frame.kind for frame in stepper.frames]
-    assert kinds == ["forward"] * 4 + ["seed"] + ["backward"] * 4 + ["done"]
+    assert kinds == ["forward"] * 4 + ["output_gradient"] + ["backward"] * 4 + ["done"]
     fragment = stepper.html(svgs=["<svg></svg>"] * len(stepper))
     assert "dL/dW = (dL/da) @ x.T" in fragment
-    np.testing.assert_allclose(w.grad, (1 - np.tanh(w.data @ x.data) ** 2) @ x.data.T)
+    stepped = viz.final_gradients(viz.backward_steps(loss))
+    np.testing.assert_allclose(stepped[w], (1 - np.tanh(w.data @ x.data) ** 2) @ x.data.T)
+    assert w.grad == 0.0  # the stepper's pass is its own
 
 
 def test_without_graphviz_the_notebook_shows_the_dot_text(
