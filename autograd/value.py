@@ -238,12 +238,16 @@ def apply(
     op: Op,
     inputs: Sequence[Value],
     params: tuple[float, ...] = (),
+    *,
     datas: Sequence[float] | None = None,
 ) -> Value:
-    """Run `op` on `inputs`: the new node's data, and (when recording) its graph links.
+    """Run `op` on `inputs`: a new node holding ``op``'s output and, when recording, how
+    it was made: ``op``, the inputs as ``parents``, and ``local_grads``, the op table's
+    d(output)/d(input) for each input, evaluated now.
 
-    `datas`, when given, must equal ``[v.data for v in inputs]`` (best as a tuple for an
-    n-ary op): a layer that feeds the same weights to many samples reads them once.
+    Speed only: `datas`, when given, must equal ``[v.data for v in inputs]`` (best as a
+    tuple for an n-ary op), so a layer that feeds the same weights to many samples reads
+    them once.  The slots are filled directly below, without ``__init__``.
     """
     nary = op.nary
     if datas is None:

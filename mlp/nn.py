@@ -307,14 +307,14 @@ class ValueLayer(Layer):
             outs = []
             for w, bias, w_datas, b_datas, act, act_params, z_label, a_label in plans:
                 if act is _RELU:  # one node: relu(w·x + b), the same numbers as two
-                    a = apply(_RELU_LINEAR, w + row + bias, (), w_datas + row_datas + b_datas)
+                    a = apply(_RELU_LINEAR, w + row + bias, datas=w_datas + row_datas + b_datas)
                     a.label = a_label
                     outs.append(a)
                     continue
-                z = apply(_LINEAR, w + row + bias, (), w_datas + row_datas + b_datas)
+                z = apply(_LINEAR, w + row + bias, datas=w_datas + row_datas + b_datas)
                 z.label = z_label
                 if act is not None:
-                    z = apply(act, (z,), act_params, (z.data,))
+                    z = apply(act, (z,), act_params, datas=(z.data,))
                     z.label = a_label
                 outs.append(z)
             out_rows.append(tuple(outs))

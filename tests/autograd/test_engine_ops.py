@@ -13,7 +13,7 @@ Tolerances (see ``engine_numeric`` for the finite-difference method):
   magnitude of the computation (``|result|``, or the sum of ``|terms|`` for sums,
   where naive and exact summation legitimately differ by a few ulps of the terms).
 * Gradient: ``|engine - numeric| <= RTOL * |numeric| + ATOL * magnitude / radius``
-  with RTOL = 1e-8 (100 times tighter than the issue's 1e-6).  The absolute term is
+  with RTOL = 1e-8 (100 times tighter than the 1e-6 first asked for).  The absolute term is
   the rounding noise of a difference quotient of f over steps comparable to `radius`;
   it only matters where the derivative is tiny next to f (sigmoid or tanh
   saturated at |x| ~ 30, where 1 - out rounds), i.e. where double precision cannot
