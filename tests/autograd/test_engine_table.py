@@ -196,6 +196,13 @@ def test_a_new_op_works_everywhere(softsign: ag.Op) -> None:
     assert "softsign" in s.op.formula(0, 1)
     # gradcheck through finite differences
     ag.gradcheck(lambda a: (a * 2).softsign() * a, [0.3])
+    # the expression parser and the stepper, in the graph's own names
+    viz = pytest.importorskip("viz")
+    built = viz.build("softsign(2*x) + x", {"x": 0.7})
+    steps = list(viz.backward_steps(built.root))
+    assert any("softsign" in s.chain_rule() for s in steps)
+    stepped = viz.final_gradients(steps)[built.variables["x"]]
+    assert stepped == pytest.approx(2 / (1 + 1.4) ** 2 + 1, rel=1e-14)
 
 
 def test_unregister_removes_the_methods(softsign: ag.Op) -> None:
