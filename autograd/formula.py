@@ -346,10 +346,8 @@ def _render(f: Any, names: Mapping[str, str], pretty: bool, general: bool) -> tu
     if kind == "var":
         return names.get(f.name, f.name), _ATOM
     if kind == "const":
-        text = number_text(f.value)
-        if pretty and text.startswith("-"):
-            text = "−" + text[1:]
-        return text, (_PREFIX if f.value < 0 else _ATOM)
+        # A number keeps its ASCII minus, as every number shown beside a formula does.
+        return number_text(f.value), (_PREFIX if f.value < 0 else _ATOM)
     if kind == "unless" and general:
         return _render(f.args[1], names, pretty, general)
     if kind in ("where", "unless"):

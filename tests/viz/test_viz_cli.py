@@ -42,7 +42,7 @@ def test_an_expression_may_start_with_a_minus() -> None:
     status, out, _ = run("-x*y", "x=2", "y=3")
     assert status == 0
     assert "df/dx = -3" in out and "df/dy = -2" in out
-    assert "3 · (−1) = -3" in out
+    assert "3 · (-1) = -3" in out
     # anywhere on the line, after options too
     before, after = run("--text", "-x*y", "x=2", "y=3"), run("-x*y", "x=2", "y=3", "--text")
     assert before == after and before[0] == 0 and before[1].startswith(out)

@@ -521,7 +521,7 @@ def test_formula_text_is_parenthesized_only_where_needed() -> None:
     e.label = "e"
     lines = [s.chain_rule() for s in backward_steps(e)]
     assert lines[0] == "de/dc = de/de · ∂(exp(c))/∂c = 1 · e = 0.04979"
-    assert lines[-1] == "de/dx = de/da · ∂(−x)/∂x = 0.07468 · (−1) = -0.07468"
+    assert lines[-1] == "de/dx = de/da · ∂(−x)/∂x = 0.07468 · (-1) = -0.07468"
 
 
 def test_stepping_a_wide_neuron_costs_linear_work(monkeypatch: pytest.MonkeyPatch) -> None:
