@@ -201,7 +201,10 @@ def test_collapse_an_mlp_model(fused: bool) -> None:
     # the boxes are listed (and, with ordering=in, stacked) in the neurons' natural order
     listed = re.findall(r"<B>(L\d+\.N\d+)</B>", by_neuron)
     assert listed == sorted(neurons) and "ordering=in" in by_neuron
-    assert "1 op, " in by_neuron or fused is False  # the output neuron: one fused linear op
+    # ops per neuron box, in the neurons' order: a fused neuron is drawn as its parts
+    # (z and relu: 2 ops; the linear output neuron: 1); op by op, every product and sum
+    counts = [int(n) for n in re.findall(r"(\d+) ops?, ", by_neuron)[::2]]
+    assert counts == ([2, 2, 2, 2, 2, 1] if fused else [5, 5, 5, 7, 7, 4])
 
 
 def test_custom_grouping() -> None:
