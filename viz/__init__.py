@@ -14,7 +14,8 @@ da/dy = da/da * da/dy = 1 * x = 1 * 3 = 3
 * `forward_steps` / `backward_steps`: the passes one step at a time, with the chain
   rule written out; `format_forward` / `format_backward` print them as tables.
 * `frames`, `write_frames`, `write_html`: a picture per step, and one offline page to
-  click (or arrow-key) through them.
+  click (or arrow-key) through them; `stepper`: the same, inline in a notebook;
+  `steps_table`: step records as a table.
 * `build` / `parse`: a graph from an expression such as ``"x*(2*y + z)"``.
 
 The command line does all of it: ``python -m viz "x*(2*y + z)" x=3 y=1 z=2``.
@@ -34,7 +35,10 @@ from viz.dot import (
 )
 from viz.expr import Expression, ExpressionError, ParsedExpression, build, parse
 from viz.naming import GraphNames, format_value
-from viz.pages import Frame, frames, html_page, write_frames, write_html
+
+# viz.pages loads the module viz.stepper first, so the name viz.stepper ends as the function
+from viz.pages import Frame, frames, html_page, stepper, write_frames, write_html
+from viz.stepper import Stepper, StepTable, steps_table
 from viz.steps import (
     BackwardStep,
     ForwardStep,
@@ -53,6 +57,7 @@ __all__ = [
     "forward_steps", "backward_steps", "ForwardStep", "BackwardStep",
     "format_forward", "format_backward", "format_gradients",
     "Frame", "frames", "write_frames", "write_html", "html_page",
+    "stepper", "Stepper", "steps_table", "StepTable",
     "build", "parse", "Expression", "ParsedExpression", "ExpressionError",
     "GraphNames", "format_value",
 ]

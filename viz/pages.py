@@ -2,15 +2,14 @@
 
 `frames` walks the passes with `viz.steps` and draws, for every step, the graph with
 the current node and edge highlighted and the values and gradients known so far.
-`write_frames` writes them as ``frame_000.svg``, ``frame_001.svg``, ...; `write_html`
-writes a single self-contained HTML page (the pictures inlined as SVG, a small inline
-script, no network access at all) with Previous/Next buttons, a slider and the arrow
-keys to step through them.
+`write_frames` writes them as ``frame_000.svg``, ``frame_001.svg``, ...; `stepper`
+gives them as a `viz.Stepper`, which steps through them inline in a notebook, and
+`write_html` writes the same component as a single self-contained page (the pictures
+inlined as SVG, no network access at all).
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,9 @@ from typing import Any
 import graphviz
 
 from autograd.files import atomic_write
-from viz.dot import INSTALL_HINT, GraphvizNotFoundError, draw, pipe, svg_text
+from viz.dot import INSTALL_HINT, GraphvizNotFoundError, draw, pipe
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, format_value
+from viz.stepper import DEFAULT_TITLE, Stepper, frame_html
 from viz.steps import (
     BackwardStep,
     ForwardStep,
@@ -31,7 +31,8 @@ from viz.steps import (
     zero_like,
 )
 
-__all__ = ["Frame", "frames", "write_frames", "write_html", "html_page", "FRAME_FORMATS"]
+__all__ = ["Frame", "frames", "stepper", "write_frames", "write_html", "html_page",
+           "FRAME_FORMATS"]
 
 #: picture formats `write_frames` can write
 FRAME_FORMATS = ("svg", "png", "pdf", "dot")
@@ -61,6 +62,12 @@ class Frame:
         label = "\\l".join([self.title, *self.caption]) + "\\l"
         graph.attr(label=label, labelloc="t", labeljust="l", fontsize="13")
         return graph
+
+    def __repr__(self) -> str:
+        return f"<Frame {self.index}: {self.kind}, {self.title!r}>"
+
+    def _repr_html_(self) -> str:
+        return frame_html(self)
 
 
 def frames(root: Any, seed: Any = None, *, forward: bool = False, fresh: bool = True,
@@ -184,132 +191,38 @@ def write_frames(frames: Sequence[Frame], directory: str | Path, *, format: str 
     return paths
 
 
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-       margin: 0; color: #212529; background: #f8f9fa; }
-header { position: sticky; top: 0; background: #fff; border-bottom: 1px solid #dee2e6;
-         padding: 0.6rem 1rem; z-index: 1; }
-h1 { font-size: 1.15rem; margin: 0 0 0.4rem 0; }
-nav { display: flex; align-items: center; gap: 0.6rem; flex-wrap: wrap; }
-button { font: inherit; padding: 0.25rem 0.8rem; cursor: pointer; }
-#slider { flex: 1; min-width: 8rem; max-width: 30rem; }
-.hint { color: #868e96; font-size: 0.85rem; }
-main { padding: 1rem; }
-section.frame { background: #fff; border: 1px solid #dee2e6; border-radius: 6px;
-                padding: 0.8rem 1rem; margin-bottom: 1rem; }
-section.frame h2 { font-size: 1rem; margin: 0 0 0.4rem 0; }
-pre.caption { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.95rem;
-              background: #f1f3f5; padding: 0.5rem 0.7rem; border-radius: 4px;
-              white-space: pre-wrap; margin: 0 0 0.6rem 0; }
-.graph svg { max-width: 100%; height: auto; }
-pre.dot { font-size: 0.8rem; max-height: 30rem; overflow: auto; background: #f8f9fa; }
-.js section.frame[hidden] { display: none; }
-"""
-
-_SCRIPT = """
-(function () {
-  var frames = Array.prototype.slice.call(document.querySelectorAll("section.frame"));
-  var prev = document.getElementById("prev");
-  var next = document.getElementById("next");
-  var counter = document.getElementById("counter");
-  var slider = document.getElementById("slider");
-  var current = 0;
-  function show(k) {
-    k = Math.max(0, Math.min(frames.length - 1, k));
-    for (var i = 0; i < frames.length; i++) { frames[i].hidden = (i !== k); }
-    current = k;
-    counter.textContent = (k + 1) + " / " + frames.length;
-    slider.value = String(k + 1);
-    prev.disabled = (k === 0);
-    next.disabled = (k === frames.length - 1);
-    try { history.replaceState(null, "", "#" + (k + 1)); } catch (e) { /* file: URLs */ }
-  }
-  prev.addEventListener("click", function () { show(current - 1); });
-  next.addEventListener("click", function () { show(current + 1); });
-  slider.addEventListener("input", function () { show(parseInt(slider.value, 10) - 1); });
-  document.addEventListener("keydown", function (event) {
-    if (event.altKey || event.ctrlKey || event.metaKey || event.target === slider) { return; }
-    var key = event.key;
-    if (key === "ArrowRight" || key === "ArrowDown" || key === "PageDown" || key === " ") {
-      show(current + 1);
-    } else if (key === "ArrowLeft" || key === "ArrowUp" || key === "PageUp") {
-      show(current - 1);
-    } else if (key === "Home") {
-      show(0);
-    } else if (key === "End") {
-      show(frames.length - 1);
-    } else {
-      return;
-    }
-    event.preventDefault();
-  });
-  document.body.className += " js";
-  var start = parseInt(String(location.hash || "").slice(1), 10);
-  show(isNaN(start) ? 0 : start - 1);
-})();
-"""
-
-
-def html_page(frames: Sequence[Frame], title: str = "Backpropagation, step by step",
+def html_page(frames: Sequence[Frame], title: str = DEFAULT_TITLE,
               svgs: Sequence[str] | None = None) -> str:
-    """The stepping page as text: every frame's picture inlined, no external references.
+    """The stepping page as text: the `viz.Stepper` component alone in an offline page.
 
     `svgs` are the frames' pictures as inline SVG (rendered with `dot` when not given).
     """
-    if not frames:
-        raise ValueError("no frames to show")
-    if svgs is None:
-        svgs = [svg_text(frame.graph, inline=True) for frame in frames]
-    if len(svgs) != len(frames):
-        raise ValueError(f"{len(svgs)} pictures for {len(frames)} frames")
-    escape = html.escape
-    sections = []
-    for frame, svg in zip(frames, svgs):
-        caption = escape("\n".join(frame.caption))
-        sections.append(
-            f'<section class="frame" id="frame-{frame.index + 1}" data-kind="{frame.kind}">\n'
-            f"<h2>{frame.index + 1}. {escape(frame.title)}</h2>\n"
-            f'<pre class="caption">{caption}</pre>\n'
-            f'<div class="graph">{svg}</div>\n</section>'
-        )
-    n = len(frames)
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-        f"<header>\n<h1>{escape(title)}</h1>\n<nav>\n"
-        '<button id="prev" type="button" title="previous step (left arrow)">&#9664; Previous'
-        "</button>\n"
-        f'<span id="counter">1 / {n}</span>\n'
-        '<button id="next" type="button" title="next step (right arrow)">Next &#9654;'
-        "</button>\n"
-        f'<input id="slider" type="range" min="1" max="{n}" value="1" '
-        'aria-label="step">\n'
-        '<span class="hint">keys: &larr; &rarr; Home End</span>\n'
-        "</nav>\n</header>\n<main>\n"
-        + "\n".join(sections)
-        + f"\n</main>\n<script>{_SCRIPT}</script>\n</body>\n</html>\n"
-    )
+    return Stepper(frames, title).page(svgs=svgs)
 
 
-def write_html(frames: Sequence[Frame], path: str | Path,
-               title: str = "Backpropagation, step by step") -> Path:
+def write_html(frames: Sequence[Frame], path: str | Path, title: str = DEFAULT_TITLE) -> Path:
     """Write the stepping page to `path` (atomically); one file, usable offline.
 
     Without Graphviz's `dot` program the page is still written, with each frame's DOT
     text in place of its picture, and `GraphvizNotFoundError` is raised afterwards.
     """
-    try:
-        page = html_page(frames, title)
-    except GraphvizNotFoundError as error:
-        fallback = [f'<p class="hint">No picture: Graphviz is not installed. The DOT text of '
-                    f'this frame:</p><pre class="dot">{html.escape(frame.graph.source)}</pre>'
-                    for frame in frames]
-        written = atomic_write(path, html_page(frames, title, svgs=fallback), make_parents=True)
-        raise GraphvizNotFoundError(
-            f"cannot draw the pictures of the stepping page: Graphviz's `dot` program was "
-            f"not found. {INSTALL_HINT}. The page was written to {written} with each frame's "
-            f"DOT text in place of its picture.", error.dot_source, written,
-        ) from None
-    return atomic_write(path, page, make_parents=True)
+    return Stepper(frames, title).write_html(path)
+
+
+def stepper(root: Any, seed: Any = None, *, forward: bool = True, title: str | None = None,
+            fresh: bool = True, number_format: str = DEFAULT_NUMBER_FORMAT,
+            max_height: int = 640, **draw_options: Any) -> Stepper:
+    """`root`'s forward pass (unless ``forward=False``) and backward pass, one frame at a time,
+    as a `viz.Stepper`: it shows inline in Jupyter and VS Code notebooks (no widgets, no
+    network), and ``.write_html(path)`` writes the same component as a standalone page.
+
+    `seed`, `fresh`, `number_format` and `draw_options` are those of `frames` (which runs
+    the backward pass); `title` defaults to the passes and the root's name; `max_height`
+    is the tallest (px) the fitted picture is made in a notebook.
+    """
+    pictures = frames(root, seed, forward=forward, fresh=fresh, number_format=number_format,
+                      **draw_options)
+    if title is None:
+        passes = "Forward and backward pass" if forward else "Backward pass"
+        title = f"{passes} of {GraphNames(root, number_format)[root]}"
+    return Stepper(pictures, title, max_height=max_height)
