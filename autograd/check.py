@@ -7,7 +7,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from autograd.graph import no_grad
+from autograd.state import no_grad
 from autograd.value import Value
 
 __all__ = ["central_difference", "gradcheck", "GradcheckError", "GradcheckReport"]
@@ -94,9 +94,16 @@ def _call(f: Callable[..., Value], values: list[Value]) -> Value:
     return out
 
 
+def _check_step(eps: object) -> None:
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not (0.0 < eps < math.inf):
+        raise ValueError(f"gradcheck: the step eps must be a finite number > 0, got {eps!r} "
+                         f"(a zero step divides by zero)")
+
+
 def central_difference(f: Callable[..., Value], point: Sequence[float], index: int,
                        eps: float = 1e-6) -> float:
     """(f(x + eps e_i) - f(x - eps e_i)) / (2 eps), evaluated without recording a graph."""
+    _check_step(eps)
     with no_grad():
         up = [Value(x + eps if j == index else x) for j, x in enumerate(point)]
         down = [Value(x - eps if j == index else x) for j, x in enumerate(point)]
@@ -119,6 +126,11 @@ def gradcheck(
     """
     if not callable(f):
         raise TypeError(f"gradcheck needs a function of Values, got {type(f).__name__}")
+    _check_step(eps)
+    for name, tolerance in (("atol", atol), ("rtol", rtol)):
+        if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not (
+                0.0 <= tolerance < math.inf):
+            raise ValueError(f"gradcheck: {name} must be a finite number >= 0, got {tolerance!r}")
     points = _as_points(inputs)
     leaves = [Value(x, name) for x, name in points]
     _call(f, leaves).backward()

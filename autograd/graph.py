@@ -1,79 +1,29 @@
-"""Graph-wide machinery: the recording switch, topological order, the backward loop."""
+"""The fast backward loop and the graph walks it needs.
+
+`autograd.reference.reference_backward` is the definition of a backward pass (order the
+graph, then add ``local × upstream`` to each input); this module computes the same
+numbers, bit for bit, faster: an iterative walk that keeps leaves apart, a loop that
+skips nodes whose upstream gradient is 0, and the pass bookkeeping (`start_pass`,
+`finish_pass`) that `backward` and the stepper share.  Read the reference first.
+"""
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import ContextDecorator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-if TYPE_CHECKING:
-    from autograd.value import Value
+from autograd.node import Node
+from autograd.ops import DeadLocals
+from autograd.state import ANOMALY, MODE, all_finite, non_finite_gradient
 
 __all__ = [
-    "no_grad", "enable_grad", "is_grad_enabled", "topological_order", "backward", "run_backward",
-    "start_pass", "finish_pass", "holds_nothing", "non_finite_gradient", "real_number",
-    "zero_grad",
-    "AnomalyError",
+    "topological_order", "backward", "run_backward",
+    "start_pass", "finish_pass", "holds_nothing", "real_number", "zero_grad",
 ]
 
 
-class _State:
-    """Process-wide switches read on every op (not thread-local, like micrograd's globals)."""
-
-    grad_enabled = True
-    anomaly = False
-
-
-STATE = _State()
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class AnomalyError(FloatingPointError):
-    """A NaN or infinity appeared while `detect_anomaly` was on."""
-
-
-class _GradMode(ContextDecorator):
-    """Sets `STATE.grad_enabled` inside a ``with`` block or a decorated function."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._saved: list[bool] = []
-
-    def __enter__(self) -> None:
-        self._saved.append(STATE.grad_enabled)
-        STATE.grad_enabled = self.enabled
-
-    def __exit__(self, *exc: object) -> None:
-        STATE.grad_enabled = self._saved.pop()
-
-    def __call__(self, func: F) -> F:  # type: ignore[override]
-        @functools.wraps(func)
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            with _GradMode(self.enabled):
-                return func(*args, **kwargs)
-
-        return inner  # type: ignore[return-value]
-
-
-def no_grad() -> _GradMode:
-    """Context manager and decorator: ops inside record no graph (like ``torch.no_grad``)."""
-    return _GradMode(False)
-
-
-def enable_grad() -> _GradMode:
-    """Context manager and decorator: turn recording back on inside a `no_grad` block."""
-    return _GradMode(True)
-
-
-def is_grad_enabled() -> bool:
-    """Whether ops currently record a graph."""
-    return STATE.grad_enabled
-
-
-def topological_order(root: Value, *, include_leaves: bool = True) -> list[Value]:
+def topological_order(root: Node, *, include_leaves: bool = True) -> list[Any]:
     """Every node `root` depends on, each after all of its parents; `root` comes last.
 
     The leaves come first (in the order the search meets them), then the interior nodes
@@ -113,7 +63,7 @@ def _interior_and_leaves(root: Any) -> tuple[list[Any], dict[Any, Any]]:
     return order, leaves
 
 
-def backward(root: Value, grad: float = 1.0) -> None:
+def backward(root: Node, grad: float = 1.0) -> None:
     """Reverse-mode chain rule from `root`, seeded with d(root)/d(root) = `grad`.
 
     Leaves accumulate (a second call adds the same gradients again, like PyTorch);
@@ -135,7 +85,7 @@ def run_backward(root: Any, seed: Any) -> None:
     order, held = start_pass(root, seed)
     completed = False
     try:
-        if STATE.anomaly:
+        if MODE.get() & ANOMALY:
             _backward_checked(order)
         else:
             _backward_loop(order, type(seed) is float)
@@ -188,16 +138,20 @@ def _backward_loop(order: list[Any], scalar: bool) -> None:
     isfinite = math.isfinite
     for node in reversed(order):
         g = node.grad
-        # Behind a ReLU that is off, whole neurons get g = 0: their contributions would all
-        # be +-0.0, which leave every sum unchanged, so skip them (unless a local is inf or
-        # NaN, where 0 * inf = NaN must still flow; a finite sum means all are finite).
-        if g == 0.0 and isfinite(sum(node.local_grads)):
+        locals_ = node.local_grads
+        # Contributions that are all +-0.0 leave every sum unchanged: skip them.  That is
+        # a node behind a ReLU that is off (g = 0, unless a local is inf or NaN, where
+        # 0 * inf = NaN must still flow; a finite sum means all are finite), and a fused
+        # ReLU neuron that is off (all locals 0, unless g is inf or NaN).
+        if g == 0.0 and isfinite(sum(locals_)):
             continue
-        for parent, local in zip(node.parents, node.local_grads):
+        if type(locals_) is DeadLocals and isfinite(g):
+            continue
+        for parent, local in zip(node.parents, locals_):
             parent.grad += local * g
 
 
-def _backward_checked(order: list[Value]) -> None:
+def _backward_checked(order: list[Any]) -> None:
     """The backward loop of anomaly mode: names the first non-finite gradient."""
     for node in reversed(order):
         g = node.grad
@@ -206,26 +160,6 @@ def _backward_checked(order: list[Value]) -> None:
             if not all_finite(contribution):
                 raise non_finite_gradient(node, position, g, local, contribution)
             parent.grad += contribution
-
-
-def non_finite_gradient(node: Any, position: int, upstream: Any, local: Any,
-                        contribution: Any) -> AnomalyError:
-    """Anomaly mode's error for a NaN or infinite gradient flowing into input `position`."""
-    from autograd.anomaly import describe_node
-
-    return AnomalyError(
-        f"non-finite gradient {contribution!r} flowing into input {position} of "
-        f"{describe_node(node)}: upstream gradient {upstream!r} * local derivative {local!r}"
-    )
-
-
-def all_finite(x: Any) -> bool:
-    """True if `x` (a float, or an array of a Tensor graph) holds no NaN or infinity."""
-    if type(x) is float:
-        return math.isfinite(x)
-    import numpy as np
-
-    return bool(np.all(np.isfinite(x)))
 
 
 def real_number(x: object) -> float:
@@ -240,12 +174,11 @@ def real_number(x: object) -> float:
     raise TypeError(f"backward(grad=...) needs a real number, got {type(x).__name__}")
 
 
-def zero_grad(values: Value | Iterable[Value]) -> None:
-    """Set ``grad = 0`` on a list of values, or on every node of the graph of one value."""
-    from autograd.value import Value
-
-    nodes = topological_order(values) if isinstance(values, Value) else values
-    for v in nodes:
-        if not isinstance(v, Value):
-            raise TypeError(f"zero_grad expects Values, got {type(v).__name__}")
-        v.grad = 0.0
+def zero_grad(nodes: Node | Iterable[Node]) -> None:
+    """Set ``grad = 0`` on a list of nodes (Values or Tensors), or on every node of the
+    graph of one node."""
+    items = topological_order(nodes) if hasattr(nodes, "parents") else nodes
+    for node in items:
+        if not hasattr(node, "parents") or not hasattr(node, "grad"):
+            raise TypeError(f"zero_grad expects Values or Tensors, got {type(node).__name__}")
+        node.grad = 0.0

@@ -26,7 +26,8 @@ from typing import Any, Union
 import numpy as np
 
 from autograd import graph
-from autograd.graph import STATE
+from autograd.ops import Op, is_function, on_register
+from autograd.state import ANOMALY, MODE, RECORD, check_forward
 from autograd.tensor_ops import NO_GRAD, TENSOR_OPS, ShapeError, TensorOp
 
 __all__ = [
@@ -482,7 +483,8 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
     node.origin = None
     node.params = params
     needed = [t.requires_grad for t in inputs]
-    if STATE.grad_enabled and True in needed:
+    mode = MODE.get()
+    if mode & RECORD and True in needed:
         node.requires_grad = True
         node.op = op
         node.parents = inputs if type(inputs) is tuple else tuple(inputs)
@@ -491,9 +493,7 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
             local_grads = tuple(local if t.requires_grad else NO_GRAD
                                 for t, local in zip(inputs, local_grads))
         node.local_grads = local_grads
-        if STATE.anomaly:
-            from autograd.anomaly import check_forward
-
+        if mode & ANOMALY:
             check_forward(node)
     else:
         node.requires_grad = False
@@ -501,6 +501,29 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
         node.parents = ()
         node.local_grads = ()
     return node
+
+
+def _add_method(op: Op, added: bool) -> None:
+    """Give `Tensor` an elementwise method for each one-input op of the scalar table."""
+    if not is_function(op):
+        return
+    if not added:
+        if op.name not in _OWN_METHODS and op.name in Tensor.__dict__:
+            delattr(Tensor, op.name)
+        return
+    if op.name in _OWN_METHODS or op.name in Tensor.__dict__:
+        return
+
+    def method(self: Tensor, *params: Any) -> Tensor:
+        return apply(TENSOR_OPS[op.name], (self,), params)
+
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = f"{op.name} of every element (the scalar table's op, elementwise)."
+    setattr(Tensor, op.name, method)
+
+
+_OWN_METHODS = frozenset(name for name in Tensor.__dict__ if not name.startswith("__"))
+on_register(_add_method)
 
 
 def linear(x: Operand, weight: Tensor, bias: Tensor) -> Tensor:

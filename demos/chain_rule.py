@@ -1,6 +1,6 @@
-"""Seed 000's chain-rule example, step by step: f(x, y, z) = x(2y + z).
+"""The Iris tutorial's chain-rule example, step by step: f(x, y, z) = x(2y + z).
 
-The seed computes f in three named steps, a = 2y, b = a + z, c = x*b, and asks for
+The tutorial computes f in three named steps, a = 2y, b = a + z, c = x*b, and asks for
 dc/dz = dc/db * db/dz.  This demo builds exactly that graph, prints the forward pass,
 every edge of the backward pass as a chain-rule line, and the gradients; then it writes
 the graph picture, one picture per step, and a page to step through them offline:
@@ -20,10 +20,11 @@ from pathlib import Path
 
 import viz
 from autograd import Value
+from demos.common import DemoParser, finite_float, os_error_line, output_directory, run_main
 
 
 def build(x: float, y: float, z: float) -> tuple[Value, dict[str, Value]]:
-    """f = x(2y + z) with the seed's names: a = 2y, b = a + z, c = x*b."""
+    """f = x(2y + z) with the tutorial's names: a = 2y, b = a + z, c = x*b."""
     vx, vy, vz = Value(x, "x"), Value(y, "y"), Value(z, "z")
     a = 2 * vy
     a.label = "a"
@@ -34,16 +35,24 @@ def build(x: float, y: float, z: float) -> tuple[Value, dict[str, Value]]:
     return c, {"x": vx, "y": vy, "z": vz, "a": a, "b": b, "c": c}
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The demo's command line."""
+    parser = DemoParser("chain_rule", __doc__)
+    for name, default in (("x", 3.0), ("y", 1.0), ("z", 2.0)):
+        parser.add_argument(f"--{name}", type=finite_float, default=default, metavar="NUMBER",
+                            help=f"the value of {name} (default: %(default)g)")
+    parser.add_argument("--out", type=output_directory, default=Path("out"), metavar="DIR",
+                        help="directory for the pictures and the page, made if missing "
+                             "(default: %(default)s)")
+    parser.add_argument("--images", type=output_directory, default=None, metavar="DIR",
+                        help="also (re)write the README's pictures into DIR (default: not)")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo; returns the exit status (1 if Graphviz is missing)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--x", type=float, default=3.0)
-    parser.add_argument("--y", type=float, default=1.0)
-    parser.add_argument("--z", type=float, default=2.0)
-    parser.add_argument("--out", type=Path, default=Path("out"),
-                        help="directory for the pictures and the page (default out/)")
-    parser.add_argument("--images", type=Path, default=None,
-                        help="also write the README pictures into this directory")
+    """Run the demo; returns the exit status (1 if Graphviz is missing or a file cannot
+    be written, 2 for a bad option)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
 
     c, nodes = build(args.x, args.y, args.z)
@@ -53,34 +62,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\nBackward pass, one edge at a time (the engine's order):")
     steps = list(viz.backward_steps(c))
     print(viz.format_backward(steps))
-    print("\nThe seed's question, dc/dz = dc/db * db/dz:")
+    print("\nThe tutorial's question, dc/dz = dc/db * db/dz:")
     print("  " + next(s for s in steps if s.input is nodes["z"]).chain_rule())
     print("\nGradients:")
     print(viz.format_gradients(c))
 
-    # Without Graphviz every file is still written, as DOT text, and one error says so.
-    wrote: list[str] = []
-    missing: list[str] = []
     try:
-        wrote.append(str(viz.render(c, args.out / "chain_rule.svg")))
-    except viz.GraphvizNotFoundError as error:
-        missing.append(str(error.dot_path))
-    frames = viz.frames(c, forward=True)
-    folder = args.out / "chain_rule_frames"
-    try:
-        pictures = viz.write_frames(frames, folder)
-        wrote.append(f"{len(pictures)} frames to {folder}")
-    except viz.GraphvizNotFoundError:
-        missing.append(f"{folder}/frame_*.dot")
-    page_path = args.out / "chain_rule_steps.html"
-    title = "f(x, y, z) = x(2y + z), step by step"
-    try:
-        page = viz.write_html(frames, page_path, title=title)
-        wrote.append(f"{page}  (open it in a browser; arrow keys step through the frames)")
-    except viz.GraphvizNotFoundError:
-        missing.append(f"{page_path} (DOT text in place of the pictures)")
-    if args.images is not None and not missing:
-        _write_readme_images(args.images)
+        wrote, missing = _write_files(c, args.out, args.images)
+    except OSError as error:
+        print(f"{parser.prog}: error: {os_error_line(error)}", file=sys.stderr)
+        return 1
     if wrote:
         print("\n" + "\n".join(f"wrote {item}" for item in wrote))
     if missing:
@@ -90,8 +81,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _write_files(c: Value, out: Path, images: Path | None) -> tuple[list[str], list[str]]:
+    """The graph, the frames and the page in `out` (and the README's pictures in
+    `images`); returns what was written and what lacks its pictures for want of
+    Graphviz (those are written as DOT text)."""
+    wrote: list[str] = []
+    missing: list[str] = []
+    try:
+        wrote.append(str(viz.render(c, out / "chain_rule.svg")))
+    except viz.GraphvizNotFoundError as error:
+        missing.append(str(error.dot_path))
+    frames = viz.frames(c, forward=True)
+    folder = out / "chain_rule_frames"
+    try:
+        pictures = viz.write_frames(frames, folder)
+        wrote.append(f"{len(pictures)} frames to {folder}")
+    except viz.GraphvizNotFoundError:
+        missing.append(f"{folder}/frame_*.dot")
+    page_path = out / "chain_rule_steps.html"
+    title = "f(x, y, z) = x(2y + z), step by step"
+    try:
+        page = viz.write_html(frames, page_path, title=title)
+        wrote.append(f"{page}  (open it in a browser; arrow keys step through the frames)")
+    except viz.GraphvizNotFoundError:
+        missing.append(f"{page_path} (DOT text in place of the pictures)")
+    if images is not None and not missing:
+        _write_readme_images(images)
+    return wrote, missing
+
+
 def _write_readme_images(directory: Path) -> None:
-    """The graph with its gradients, and the frame of the seed's step dc/dz = dc/db * db/dz."""
+    """The graph with its gradients, and the frame of the step dc/dz = dc/db * db/dz."""
     c, nodes = build(3.0, 1.0, 2.0)
     c.backward()
     viz.render(c, directory / "chain_rule.svg")
@@ -102,4 +122,4 @@ def _write_readme_images(directory: Path) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "chain_rule")

@@ -1,5 +1,6 @@
-"""What the Iris and digits demos share: their options, the training of one network, the
-run of several seeds, the report of one run, and the save-reload-compare check."""
+"""What the demos share: their command lines (checked options, one-line errors), and for
+the Iris and digits demos the training of one network, the run of several seeds, the
+report of one run, and the save-reload-compare check."""
 
 # X (a matrix with one sample per row) follows the NumPy/scikit-learn convention.
 # ruff: noqa: N803
@@ -7,12 +8,16 @@ run of several seeds, the report of one run, and the save-reload-compare check."
 from __future__ import annotations
 
 import argparse
+import itertools
+import math
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import numpy as np
 
@@ -89,21 +94,147 @@ def percent(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def add_run_options(parser: argparse.ArgumentParser, networks: Mapping[str, Any],
-                    network_help: str) -> None:
+# -- the command lines ----------------------------------------------------------------------
+
+#: seeds go to NumPy's RandomState (the same split as scikit-learn), which takes 0..2**32-1
+MAX_SEED = 2**32 - 1
+#: units in one hidden layer, and weights in a whole network: enough for any demo (the
+#: MNIST network has 199,210), and no accidental gigabyte of scalar Values
+MAX_UNITS = 4096
+MAX_WEIGHTS = 1_000_000
+
+
+class DemoParser(argparse.ArgumentParser):
+    """argparse as the demos use it: the program named as it is run (``python -m
+    demos.NAME``), the module docstring's examples after the options, and an error as
+    one line (exit status 2), as the viz command line does."""
+
+    def __init__(self, name: str, doc: str | None) -> None:
+        paragraphs = (doc or "").split("\n\n")
+        examples = [p for p in paragraphs if p.startswith("    ")]
+        super().__init__(prog=f"python -m demos.{name}", description=paragraphs[0],
+                         epilog="examples:\n" + "\n".join(examples) if examples else None,
+                         formatter_class=argparse.RawDescriptionHelpFormatter,
+                         allow_abbrev=False)
+
+    def error(self, message: str) -> NoReturn:
+        """One line on standard error, exit status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def run_main(main: Callable[[], int], name: str) -> NoReturn:
+    """Exit with `main()`'s status; Ctrl-C is one line and status 130, not a traceback
+    (files are written atomically, so nothing half-written is left)."""
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        print(f"python -m demos.{name}: interrupted", file=sys.stderr)
+        status = 130
+    sys.exit(status)
+
+
+def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high` (no limit if None)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}"
+                                             ) from None
+        if value < low or (high is not None and value > high):
+            limits = f"at least {low}" if high is None else f"from {low} to {high}"
+            raise argparse.ArgumentTypeError(f"must be {limits}, got {value}")
+        return value
+    return parse
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a finite number (not nan or inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def learning_rate(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    value = finite_float(text)
+    if value <= 0.0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def output_directory(text: str) -> Path:
+    """An argparse type: a directory the demo can write into, or create (checked before
+    any work is done, and without creating anything yet)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    path = Path(text)
+    nearest = path
+    while not nearest.exists() and nearest.parent != nearest:
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{path} is a file, not a directory" if nearest == path
+            else f"cannot create {path}: {nearest} is a file, not a directory")
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot write in {nearest} (permission denied)")
+    return path
+
+
+def add_run_options(parser: argparse.ArgumentParser, networks: Mapping[str, RunConfig],
+                    descriptions: Mapping[str, str]) -> None:
     """The options both demos take: --seed, --seeds, --network, --epochs, --lr, --hidden,
-    --out and --quiet."""
-    parser.add_argument("--seed", type=int, default=0, help="seed of the run (default 0)")
-    parser.add_argument("--seeds", type=int, default=None, metavar="N",
-                        help="run seeds 0..N-1 and print the mean test accuracy")
-    parser.add_argument("--network", choices=sorted(networks), default="relu-ce",
-                        help=network_help)
-    parser.add_argument("--epochs", type=int, help="override the network's epoch count")
-    parser.add_argument("--lr", type=float, help="override the learning rate")
-    parser.add_argument("--hidden", type=int, nargs="+", help="hidden layer sizes")
-    parser.add_argument("--out", type=Path, default=Path("out"),
-                        help="directory for the saved model (default: out/)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    --out and --quiet.  `descriptions` says what each network is, for the help."""
+    def each(field: str) -> str:
+        def shown(config: RunConfig) -> str:
+            value = getattr(config, field)
+            return " ".join(map(str, value)) if isinstance(value, tuple) else f"{value:g}"
+        return ", ".join(f"{name} {shown(config)}" for name, config in networks.items())
+
+    parser.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, metavar="N",
+                        help="random seed of the split, the initial weights and the batch "
+                             "order (default: %(default)s)")
+    parser.add_argument("--seeds", type=int_in(1), default=None, metavar="N",
+                        help="run seeds 0..N-1 instead, and print the mean test accuracy "
+                             "(default: one run, of --seed)")
+    parser.add_argument("--network", choices=list(networks), default="relu-ce",
+                        help="; ".join(f"{name}: {text}" for name, text in descriptions.items())
+                        + " (default: %(default)s)")
+    parser.add_argument("--epochs", type=int_in(1), metavar="N",
+                        help=f"passes over the training data (default: {each('epochs')})")
+    parser.add_argument("--lr", type=learning_rate, metavar="RATE",
+                        help=f"learning rate, above 0 (default: {each('lr')})")
+    parser.add_argument("--hidden", type=int_in(1, MAX_UNITS), nargs="+", metavar="UNITS",
+                        help=f"hidden layer sizes, 1 to {MAX_UNITS} units each, at most "
+                             f"{MAX_WEIGHTS:,} weights in all (default: {each('hidden')})")
+    parser.add_argument("--out", type=output_directory, default=Path("out"), metavar="DIR",
+                        help="directory for the saved model, made if missing (default: "
+                             "%(default)s)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar (default: a bar while training)")
+
+
+def check_size(parser: argparse.ArgumentParser, config: RunConfig, n_inputs: int,
+               n_outputs: int) -> None:
+    """Exit through `parser` (one line, status 2) if `config`'s network between `n_inputs`
+    and `n_outputs` has more than `MAX_WEIGHTS` weights."""
+    sizes = [n_inputs, *config.hidden, n_outputs]
+    weights = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    if weights > MAX_WEIGHTS:
+        parser.error(f"--hidden {' '.join(map(str, config.hidden))} makes a network of "
+                     f"{weights:,} weights and biases; the demos allow at most "
+                     f"{MAX_WEIGHTS:,}")
+
+
+def os_error_line(error: OSError) -> str:
+    """An error from writing a file, as one line naming the file."""
+    if error.filename:
+        return f"cannot write {error.filename}: {error.strerror}"
+    return error.strerror or str(error)
 
 
 def chosen_config(args: argparse.Namespace, networks: Mapping[str, Config],
@@ -132,15 +263,13 @@ def run_seeds(train: Callable[[int], TrainedRun], n_seeds: int) -> float:
     return mean
 
 
-def one_or_several_seeds(parser: argparse.ArgumentParser, args: argparse.Namespace,
+def one_or_several_seeds(args: argparse.Namespace,
                          train: Callable[[int, bool | None], Run]) -> Run | None:
     """With --seeds N: ``train(seed, progress)`` for seeds 0..N-1, a line each and the
     mean (`run_seeds`), and None.  Else the run of --seed."""
     progress = False if args.quiet else None
     if args.seeds is None:
         return train(args.seed, progress)
-    if args.seeds < 1:
-        parser.error("--seeds needs at least 1")
     run_seeds(lambda seed: train(seed, progress), args.seeds)
     return None
 

@@ -7,7 +7,7 @@ step), prints training and test accuracy and the confusion matrix, saves the mod
 JSON, reloads it and checks that it predicts exactly the same.  Takes about a second.
 
     python -m demos.digits                         # seed 0
-    python -m demos.digits --network sigmoid-mse   # seed 002's network: sigmoid + MSE, SGD
+    python -m demos.digits --network sigmoid-mse   # the four-equations tutorial's network
     python -m demos.digits --hidden 16 --epochs 3  # a small net: 0.1 s, 88% ...
     python -m demos.digits --hidden 16 --epochs 3 --engine value
                                                    # ... the same steps on scalar Values:
@@ -29,13 +29,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from demos.common import (
+    DemoParser,
     RunConfig,
     TrainedRun,
     add_run_options,
+    check_size,
     chosen_config,
     one_or_several_seeds,
+    os_error_line,
     reload_matches,
     report_run,
+    run_main,
     train_and_score,
 )
 from mlp import ENGINES, train_test_split
@@ -54,11 +58,12 @@ class DigitsConfig(RunConfig):
     engine: str = "tensor"
 
 
-#: the two networks: seed 001's recipe (ReLU, softmax + CE) and seed 002's (sigmoid + MSE)
+#: the two networks: the NumPy MNIST tutorial's recipe (ReLU, softmax + cross-entropy)
+#: and the four-equations tutorial's (sigmoid + MSE)
 NETWORKS: dict[str, DigitsConfig] = {
     "relu-ce": DigitsConfig(),
-    # seed 002: sigmoid hidden and output layers, the mean-squared-error cost on one-hot
-    # targets, plain SGD.  MSE's gradients through sigmoids are small, hence the large lr.
+    # sigmoid hidden and output layers, the mean-squared-error cost on one-hot targets,
+    # plain SGD.  MSE's gradients through sigmoids are small, hence the large lr.
     "sigmoid-mse": DigitsConfig(hidden=(30,), activation="sigmoid", output="sigmoid",
                                 loss="mse", optimizer="sgd", lr=10.0, epochs=60,
                                 batch_size=10),
@@ -85,26 +90,48 @@ def _describe(config: DigitsConfig, name: str) -> str:
             f"{batch}, {config.epochs} epochs, {config.engine} engine")
 
 
+#: what each network is, for --help
+DESCRIPTIONS = {
+    "relu-ce": "ReLU, He initialization, softmax + cross-entropy (the NumPy MNIST "
+               "tutorial's recipe), Adam",
+    "sigmoid-mse": "sigmoid, mean squared error on one-hot targets, plain SGD (the "
+                   "four-equations tutorial's network)",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The demo's command line."""
+    parser = DemoParser("digits", __doc__)
+    add_run_options(parser, NETWORKS, DESCRIPTIONS)
+    parser.add_argument("--engine", choices=ENGINES,
+                        help="tensor: a weight matrix per layer; value: one scalar Value per "
+                             "weight, the same steps, slower (default: tensor)")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo; returns the exit status (1 if the reloaded model disagrees)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_run_options(parser, NETWORKS,
-                    "relu-ce: seed 001's recipe (default); sigmoid-mse: seed 002")
-    parser.add_argument("--engine", choices=ENGINES, help="default: tensor")
+    """Run the demo; returns the exit status (1 if the reloaded model disagrees or the
+    model cannot be written, 2 for a bad option)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     config = chosen_config(args, NETWORKS, engine=args.engine)
+    check_size(parser, config, 64, 10)
     print(_describe(config, args.network))
-    result = one_or_several_seeds(parser, args,
+    result = one_or_several_seeds(args,
                                   lambda seed, progress: train_digits(seed, config, progress))
     if result is None:
         return 0
     n_test = len(result.y_test)
     report_run(result, f"{1797 - n_test} training / {n_test} test images, stratified, seed "
                        f"{args.seed}; pixels scaled to [0, 1]", CLASS_NAMES)
-    same = reload_matches(result.model, args.out / f"digits_{args.network}.json",
-                          result.X_test)
+    try:
+        same = reload_matches(result.model, args.out / f"digits_{args.network}.json",
+                              result.X_test)
+    except OSError as error:
+        print(f"{parser.prog}: error: {os_error_line(error)}", file=sys.stderr)
+        return 1
     return 0 if same else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "digits")

@@ -1,4 +1,4 @@
-"""Seed 000's Iris classifier, trained with the `mlp` library, saved and reloaded.
+"""The Iris tutorial's classifier, trained with the `mlp` library, saved and reloaded.
 
 Loads Fisher's Iris data, splits it 80/20 keeping the species balanced, standardizes the
 features with statistics of the training part only, trains a 4-16-16-3 MLP (ReLU hidden
@@ -8,7 +8,7 @@ and checks that it predicts exactly the same.
 
     python -m demos.iris                       # seed 0
     python -m demos.iris --seeds 10            # seeds 0..9: mean test accuracy
-    python -m demos.iris --network sigmoid-mse # seed 002's network: sigmoid + MSE
+    python -m demos.iris --network sigmoid-mse # the four-equations tutorial's sigmoid + MSE
     python -m demos.iris --plot                # also out/iris_<network>_history.png
 
 The seed sets the split, the initial weights and the batch order.
@@ -25,13 +25,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from demos.common import (
+    DemoParser,
     RunConfig,
     TrainedRun,
     add_run_options,
+    check_size,
     chosen_config,
     one_or_several_seeds,
+    os_error_line,
     reload_matches,
     report_run,
+    run_main,
     train_and_score,
 )
 from mlp import Standardizer, load_iris, train_test_split
@@ -49,9 +53,10 @@ class IrisConfig(RunConfig):
 
 #: the two networks the README compares
 NETWORKS: dict[str, IrisConfig] = {
-    # seed 000: ReLU hidden layers, softmax + categorical cross-entropy
+    # the Iris tutorial's: ReLU hidden layers, softmax + categorical cross-entropy
     "relu-ce": IrisConfig(),
-    # seed 002: sigmoid everywhere and the mean-squared-error cost on one-hot targets.
+    # the four-equations tutorial's: sigmoid everywhere and the mean-squared-error cost on
+    # one-hot targets.
     # No weight decay: MSE's gradients through saturated sigmoids are so small that an
     # L2 pull of 0.01 wins and the network learns nothing (33 % accuracy).
     "sigmoid-mse": IrisConfig(activation="sigmoid", output="sigmoid", loss="mse",
@@ -97,15 +102,33 @@ def _describe(config: IrisConfig, name: str) -> str:
             f"{config.epochs} epochs{decay}")
 
 
+#: what each network is, for --help
+DESCRIPTIONS = {
+    "relu-ce": "ReLU, softmax + cross-entropy, Adam (the Iris tutorial's network)",
+    "sigmoid-mse": "sigmoid, mean squared error on one-hot targets, Adam (the "
+                   "four-equations tutorial's cost)",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The demo's command line."""
+    parser = DemoParser("iris", __doc__)
+    add_run_options(parser, NETWORKS, DESCRIPTIONS)
+    parser.add_argument("--plot", action="store_true",
+                        help="also save the training curves as a PNG in --out (needs "
+                             "matplotlib; default: no picture)")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo; returns the exit status (1 if the reloaded model disagrees)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_run_options(parser, NETWORKS, "relu-ce: seed 000 (default); sigmoid-mse: seed 002")
-    parser.add_argument("--plot", action="store_true", help="save the training curves as PNG")
+    """Run the demo; returns the exit status (1 if the reloaded model disagrees or a file
+    cannot be written, 2 for a bad option)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     config = chosen_config(args, NETWORKS)
+    check_size(parser, config, 4, 3)
     print(_describe(config, args.network))
-    result = one_or_several_seeds(parser, args,
+    result = one_or_several_seeds(args,
                                   lambda seed, progress: train_iris(seed, config, progress))
     if result is None:
         return 0
@@ -113,22 +136,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_run(result, f"{150 - n_test} training / {n_test} test flowers, stratified, seed "
                        f"{args.seed}; features standardized with training statistics",
                result.class_names)
-    same = reload_matches(
-        result.model, args.out / f"iris_{args.network}.json",
-        result.scaler.transform(result.X_test),
-        lambda loaded: Standardizer.from_dict(loaded.metadata["standardizer"]).transform(
-            result.X_test))
-    if args.plot:
-        try:
-            from mlp.plot import plot_history
+    try:
+        same = reload_matches(
+            result.model, args.out / f"iris_{args.network}.json",
+            result.scaler.transform(result.X_test),
+            lambda loaded: Standardizer.from_dict(loaded.metadata["standardizer"]).transform(
+                result.X_test))
+        if args.plot:
+            try:
+                from mlp.plot import plot_history
 
-            picture = plot_history(result.history, args.out / f"iris_{args.network}_history.png",
-                                   title=f"Iris, {args.network}")
-            print(f"saved {picture}")
-        except ImportError as exc:
-            print(f"no plot: {exc}")
+                picture = plot_history(result.history,
+                                       args.out / f"iris_{args.network}_history.png",
+                                       title=f"Iris, {args.network}")
+                print(f"saved {picture}")
+            except ImportError as exc:
+                print(f"no plot: {exc}")
+    except OSError as error:
+        print(f"{parser.prog}: error: {os_error_line(error)}", file=sys.stderr)
+        return 1
     return 0 if same else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "iris")

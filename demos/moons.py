@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from demos.common import MAX_SEED, DemoParser, int_in, os_error_line, output_directory, run_main
 from mlp import MLP, SGD, LinearLR, accuracy, hinge, l2_penalty, make_moons
 from mlp.losses import mean
 
@@ -53,16 +54,24 @@ def train_moons(steps: int = 100, seed: int = 0, log_every: int = 10,
     return model, losses, final, time.perf_counter() - start
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The demo's command line."""
+    parser = DemoParser("moons", __doc__)
+    parser.add_argument("--steps", type=int_in(1), default=100, metavar="N",
+                        help="training steps, each over all 100 points (default: %(default)s)")
+    parser.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, metavar="N",
+                        help="random seed of the data and the initial weights (default: "
+                             "%(default)s)")
+    parser.add_argument("--out", type=output_directory, default=Path("out"), metavar="DIR",
+                        help="directory for moons.png, made if missing (default: %(default)s)")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=100, help="training steps (default 100)")
-    parser.add_argument("--seed", type=int, default=0, help="data and weight seed (default 0)")
-    parser.add_argument("--out", type=Path, default=Path("out"),
-                        help="directory for moons.png (default: out/)")
+    """Run the demo; returns the exit status (1 if the picture cannot be written, 2 for a
+    bad option)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.steps < 1:
-        parser.error("--steps needs at least 1")
     model, _, final, seconds = train_moons(args.steps, args.seed)
     print(f"{model!r}: accuracy {100 * final:.0f}% after {args.steps} steps ({seconds:.1f} s)")
     try:
@@ -75,8 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"saved {picture}")
     except ImportError as exc:
         print(f"no picture: {exc}")
+    except OSError as error:
+        print(f"{parser.prog}: error: {os_error_line(error)}", file=sys.stderr)
+        return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "moons")

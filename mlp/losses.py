@@ -154,7 +154,8 @@ def mse(outputs: Sequence[Value] | Value | Tensor, target: Any,
     """Mean squared error of one sample: mean over outputs of (out_k - target_k)**2.
 
     `target` is a list of numbers, a number (for one output), or a class index: then it
-    is one-hot encoded over the outputs (how seed 002 trains a sigmoid network on labels).
+    is one-hot encoded over the outputs (how the four-equations tutorial trains a sigmoid
+    network on labels).
     Tensor outputs (n, k) with n class indices or numbers shaped like the outputs (or (n,)
     for k = 1): the mean over all samples and outputs.
     """

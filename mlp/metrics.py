@@ -11,18 +11,29 @@ import numpy as np
 
 __all__ = [
     "accuracy", "confusion_matrix", "precision_recall", "ClassScores", "format_confusion_matrix",
-    "classification_report",
+    "classification_report", "MAX_CLASSES",
 ]
+
+
+#: the most classes `confusion_matrix` (and what builds on it) accepts: a matrix of
+#: MAX_CLASSES**2 counts is 8 MB; a stray label of 10**5 would ask for 80 GB
+MAX_CLASSES = 1000
 
 
 def _labels(values: Any, name: str) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim != 1:
         raise ValueError(f"{name} must be a 1-D sequence of class labels, got shape {array.shape}")
+    if array.size and np.issubdtype(array.dtype, np.floating):
+        whole = np.isfinite(array) & (array == np.round(array)) & (np.abs(array) < 2.0**62)
+        if not np.all(whole):
+            bad = array[~whole][0]
+            raise TypeError(f"{name} must hold integer class labels, got {bad!r}")
+        return array.astype(np.int64)
     if array.size and not np.issubdtype(array.dtype, np.integer):
-        if np.issubdtype(array.dtype, np.floating) and np.all(array == np.round(array)):
-            return array.astype(np.int64)
         raise TypeError(f"{name} must hold integer class labels, got dtype {array.dtype}")
+    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} holds the label {array.max()}, beyond int64")
     return array.astype(np.int64)
 
 
@@ -44,18 +55,25 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
 def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> np.ndarray:
     """``C[i, j]`` = how many samples of true class i were predicted as class j.
 
-    Classes are 0 .. n_classes-1 (by default 1 + the largest label seen).
+    Classes are 0 .. n_classes-1 (by default 1 + the largest label seen), at most
+    `MAX_CLASSES`: a larger label is an error, not a matrix of 10**10 cells.
     """
     t, p = _pair(y_true, y_pred)
     if t.min() < 0 or p.min() < 0:
         raise ValueError("class labels must be >= 0")
-    needed = int(max(t.max(), p.max())) + 1
+    largest = int(max(t.max(), p.max()))
     if n_classes is None:
-        n_classes = needed
+        if largest >= MAX_CLASSES:
+            raise ValueError(f"label {largest} would make a {largest + 1} x {largest + 1} "
+                             f"confusion matrix; classes are 0 .. n_classes-1, at most "
+                             f"{MAX_CLASSES} of them")
+        n_classes = largest + 1
     elif isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
         raise TypeError(f"n_classes must be an int, got {type(n_classes).__name__}")
-    elif n_classes < needed:
-        raise ValueError(f"label {needed - 1} does not fit n_classes={n_classes}")
+    elif not 1 <= n_classes <= MAX_CLASSES:
+        raise ValueError(f"n_classes must be between 1 and {MAX_CLASSES}, got {n_classes}")
+    elif n_classes <= largest:
+        raise ValueError(f"label {largest} does not fit n_classes={n_classes}")
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(matrix, (t, p), 1)
     return matrix

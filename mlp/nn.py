@@ -32,25 +32,24 @@ from autograd.ops import Op
 from mlp.base import (
     HIDDEN_ACTIVATIONS,
     INITIALIZERS,
+    MLP,
     OUTPUT_ACTIVATIONS,
-    BaseLayer,
-    BaseMLP,
+    Layer,
     LayerSpec,
     LayerWeights,
     _check_finite,
     _initial_weight,
-    check_engine,
     check_layer,
-    model_class,
 )
 from mlp.losses import Loss, mean
 
 __all__ = [
-    "Neuron", "Layer", "MLP", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
-    "LayerWeights",
+    "Neuron", "ValueLayer", "ValueMLP", "Layer", "MLP", "HIDDEN_ACTIVATIONS",
+    "OUTPUT_ACTIVATIONS", "INITIALIZERS", "LayerWeights",
 ]
 
 _LINEAR, _MUL, _ADD = OPS["linear"], OPS["mul"], OPS["add"]
+_RELU, _RELU_LINEAR = OPS["relu"], OPS["relu_linear"]
 _SIGMOID = OPS["sigmoid"]
 
 
@@ -121,8 +120,11 @@ class Neuron:
 
     ``Neuron(nin)`` is a ReLU neuron; micrograd's ``Neuron(nin, nonlin=False)`` (or
     ``Neuron(nin, False)``) is a linear one.
-    `fused` chooses how the weighted sum is built: one ``linear`` node (True) or a chain of
-    ``mul`` and ``add`` nodes (False, for teaching).  `name` prefixes the labels.
+    `fused` chooses how the neuron is built: as few nodes as give the same numbers (True:
+    one ``relu_linear`` node for a ReLU neuron, else a ``linear`` node and the activation)
+    or every product and sum (False, for teaching).  `name` prefixes the labels.  A fused
+    ReLU neuron knows its parts: `autograd.unfuse` (which the drawings and steppers use)
+    shows its z and its activation as two steps with the same numbers.
     """
 
     __slots__ = ("w", "b", "activation", "negative_slope", "fused", "name", "_bias_tuple",
@@ -190,7 +192,11 @@ class Neuron:
         return self._forward(row)
 
     def _forward(self, row: tuple[Value, ...]) -> Value:
-        """The output for a row already checked (see `Layer.forward_rows` for batches)."""
+        """The output for a row already checked (see `ValueLayer.forward_rows` for batches)."""
+        if self.fused and self._act_op is _RELU:
+            a = apply(_RELU_LINEAR, self.w + row + self._bias_tuple)
+            a.label = self._a_label
+            return a
         if self.fused:
             z = apply(_LINEAR, self.w + row + self._bias_tuple)
         else:
@@ -215,14 +221,16 @@ class Neuron:
         return f"Neuron({self.name}: {len(self.w)} inputs, {self.activation}{mode})"
 
 
-class Layer(BaseLayer):
-    """`nout` neurons that all read the same `nin` inputs.
+class ValueLayer(Layer):
+    """`nout` neurons that all read the same `nin` inputs, each weight a `Value`.
 
-    ``Layer(nin, nout)`` is a ReLU layer (micrograd's ``Layer(nin, nout, nonlin=False)``,
-    or ``Layer(nin, nout, False)``, is a linear one).  Calling it on one sample returns a
-    list of Values (a single Value when ``nout == 1``, as in micrograd); `forward` always
-    returns a list.  The arguments are `mlp.base.BaseLayer`'s.
+    ``Layer(nin, nout)`` builds one: a ReLU layer (micrograd's ``Layer(nin, nout,
+    nonlin=False)``, or ``Layer(nin, nout, False)``, is a linear one).  Calling it on one
+    sample returns a list of Values (a single Value when ``nout == 1``, as in micrograd);
+    `forward` always returns a list.  The arguments are `mlp.base.Layer`'s.
     """
+
+    engine = "value"
 
     def _make(self, spec: LayerSpec, fused: bool) -> None:
         self.neurons: list[Neuron] = [
@@ -250,11 +258,6 @@ class Layer(BaseLayer):
     def fused(self, value: bool) -> None:
         for n in self.neurons:
             n.fused = bool(value)
-
-    @property
-    def negative_slope(self) -> float:
-        """The leaky ReLU slope for inputs below 0 (used only by ``leaky_relu``)."""
-        return self.neurons[0].negative_slope
 
     def parameters(self) -> list[Value]:
         """Every neuron's parameters, neuron by neuron."""
@@ -303,10 +306,15 @@ class Layer(BaseLayer):
             row_datas = tuple(v.data for v in row)
             outs = []
             for w, bias, w_datas, b_datas, act, act_params, z_label, a_label in plans:
-                z = apply(_LINEAR, w + row + bias, (), w_datas + row_datas + b_datas)
+                if act is _RELU:  # one node: relu(w·x + b), the same numbers as two
+                    a = apply(_RELU_LINEAR, w + row + bias, datas=w_datas + row_datas + b_datas)
+                    a.label = a_label
+                    outs.append(a)
+                    continue
+                z = apply(_LINEAR, w + row + bias, datas=w_datas + row_datas + b_datas)
                 z.label = z_label
                 if act is not None:
-                    z = apply(act, (z,), act_params, (z.data,))
+                    z = apply(act, (z,), act_params, datas=(z.data,))
                     z.label = a_label
                 outs.append(z)
             out_rows.append(tuple(outs))
@@ -336,32 +344,18 @@ class Layer(BaseLayer):
             neuron.b.grad = 0.0
 
 
-class MLP(BaseMLP):
-    """A multi-layer perceptron: ``MLP(4, [16, 16, 3])`` maps 4 inputs to 3 outputs.
+class ValueMLP(MLP):
+    """A multi-layer perceptron whose every weight is a `Value`: ``MLP(4, [16, 16, 3])``.
 
-    Hidden layers use `activation` (relu, tanh, sigmoid, leaky_relu, linear); the last
-    layer computes weighted sums (the *logits*) and `output` (linear, sigmoid, softmax) is
-    applied to them.  `init` chooses the weight initialization ("auto" picks He for ReLU
-    and Xavier otherwise); the same `seed` always builds the same model.  ``MLP(nin,
-    nouts)`` behaves like micrograd's: ReLU hidden layers, linear outputs, and calling it
-    on one sample gives a single Value when there is one output.
-
-    Inputs given as numbers or arrays must be finite (NaN or infinity is refused); Values
-    given as inputs are used as they are.
-
-    `engine` chooses what computes it: "value" (this class: every weight a `Value`) or
-    "tensor" (returns a `mlp.tensor_nn.TensorMLP`: a weight matrix per layer, the same
-    initial weights and the same public methods; see `mlp.base`).
+    The arguments are `mlp.base.MLP`'s.  Calling the model on one sample gives a list of
+    output Values (a single Value when there is one output, as in micrograd);
+    `forward_batch` takes many.  It computes in float64 (Python floats).
     """
 
     engine = "value"
-    layer_type = Layer
-    layers: list[Layer]
-
-    def __new__(cls, *args: Any, engine: str = "value", **kwargs: Any) -> Any:
-        if check_engine(engine) != cls.engine:
-            return model_class(engine)(*args, **kwargs)
-        return super().__new__(cls)
+    layer_type = ValueLayer
+    dtypes = ("float64",)
+    layers: list[ValueLayer]
 
     @functools.cached_property
     def _output_labels(self) -> list[str]:
@@ -445,26 +439,28 @@ class MLP(BaseMLP):
 
     # -- predictions as numbers ---------------------------------------------------------
 
-    @no_grad()
+    # `with no_grad()` inside, not a `@no_grad()` decorator: a decorator would be one
+    # grad-mode object shared by every thread calling the method.
     def forward_array(self, X: Any, *, logits: bool = False) -> np.ndarray:
         """Outputs (or `logits`) for a batch as a float array of shape (n, n_outputs)."""
-        return self._numbers(self.forward_batch(X, logits=logits))
+        with no_grad():
+            return self._numbers(self.forward_batch(X, logits=logits))
 
-    @no_grad()
     def _probabilities(self, X: Any) -> np.ndarray:
-        """Outputs read as probabilities, (n, n_outputs) (see `BaseMLP.predict_proba`)."""
-        out = self.forward_batch(X, logits=self.output == "linear")
-        if self.output == "linear":
-            if self.n_outputs > 1:
-                out = [softmax(row) for row in out]
-            else:
-                out = [[apply(_SIGMOID, (row[0],))] for row in out]
-        return self._numbers(out)
+        """Outputs read as probabilities, (n, n_outputs) (see `MLP.predict_proba`)."""
+        with no_grad():
+            out = self.forward_batch(X, logits=self.output == "linear")
+            if self.output == "linear":
+                if self.n_outputs > 1:
+                    out = [softmax(row) for row in out]
+                else:
+                    out = [[apply(_SIGMOID, (row[0],))] for row in out]
+            return self._numbers(out)
 
     def batch_loss(self, loss: Loss, X: np.ndarray, targets: np.ndarray
                    ) -> tuple[Value, np.ndarray]:
         """The mean of the per-sample losses (one ``sum`` node and a division), and the
-        logits or outputs it read (see `BaseMLP.batch_loss`)."""
+        logits or outputs it read (see `MLP.batch_loss`)."""
         rows = self._logit_rows([tuple(map(Value, r)) for r in X.tolist()])
         if not loss.reads_logits:
             rows = [self._apply_output(o) for o in rows]

@@ -7,7 +7,7 @@ A layer computes ``activation(x @ W.T + b)`` for a whole batch ``x`` of shape
 (n, n_inputs) as one fused ``linear`` node (``fused=False``: the three nodes
 ``x @ W.T + b``).
 
-It has the public methods of the scalar `mlp.nn.MLP` and starts from the same weights
+It has the public methods of the scalar `mlp.nn.ValueMLP` and starts from the same weights
 for the same arguments and seed (the weights are drawn from the same random stream in
 the same order), so a tiny net can be stepped through on scalars and the big one trained
 on arrays with the same code:
@@ -35,8 +35,8 @@ import numpy as np
 from autograd import no_grad
 from autograd.tensor import Tensor, as_tensor, linear
 from mlp.base import (
-    BaseLayer,
-    BaseMLP,
+    MLP,
+    Layer,
     LayerSpec,
     LayerWeights,
     _check_finite,
@@ -56,9 +56,16 @@ def _initial_matrix(rng: random.Random, scheme: str, nin: int, nout: int) -> np.
                      for _ in range(nout)], dtype=np.float64).reshape(nout, nin)
 
 
-def _as_input(x: Any, n_inputs: int, owner: str, *, batch_only: bool = False) -> Tensor:
-    """A sample (n_inputs,) or a batch (n, n_inputs) as a Tensor (arrays become constants)."""
-    if not isinstance(x, Tensor):
+def _as_input(x: Any, n_inputs: int, owner: str, dtype: np.dtype, *,
+              batch_only: bool = False) -> Tensor:
+    """A sample (n_inputs,) or a batch (n, n_inputs) as a Tensor of `dtype` (arrays
+    become constants; a Tensor of another dtype is refused, since converting it would
+    cut it off from its gradient)."""
+    if isinstance(x, Tensor):
+        if x.dtype != dtype:
+            raise TypeError(f"{owner} computes in {dtype}, got a {x.dtype} Tensor; make the "
+                            f"input {dtype} (Tensor(x.data, dtype='{dtype}'))")
+    else:
         try:
             array = np.asarray(x)
         except (TypeError, ValueError) as error:  # ragged lists
@@ -70,7 +77,7 @@ def _as_input(x: Any, n_inputs: int, owner: str, *, batch_only: bool = False) ->
                             + (" (Values? use the value engine, or their .data)"
                                if array.dtype.kind == "O" else ""))
         _check_finite(array, owner)
-        x = as_tensor(array, np.float64)
+        x = as_tensor(array, dtype)
     shape = x.shape
     wanted = f"(n, {n_inputs})" if batch_only else f"({n_inputs},) or (n, {n_inputs})"
     if x.ndim not in ((2,) if batch_only else (1, 2)) or shape[-1] != n_inputs:
@@ -78,23 +85,34 @@ def _as_input(x: Any, n_inputs: int, owner: str, *, batch_only: bool = False) ->
     return x
 
 
-class TensorLayer(BaseLayer):
+class TensorLayer(Layer):
     """`nout` neurons reading the same `nin` inputs, as one matrix.
 
     ``W`` is a `Tensor` of shape (nout, nin) labelled ``{name}.W`` and ``b`` one of shape
-    (nout,) labelled ``{name}.b``.  Calling the layer on x of shape (nin,) or (n, nin)
-    gives ``activation(x @ W.T + b)`` of shape (nout,) or (n, nout).  The arguments
-    (`mlp.base.BaseLayer`'s) and the initial weights are those of `mlp.nn.Layer`.
+    (nout,) labelled ``{name}.b``, both of the layer's `dtype` (float64 or float32).
+    Calling the layer on x of shape (nin,) or (n, nin) gives ``activation(x @ W.T + b)``
+    of shape (nout,) or (n, nout).  The arguments (`mlp.base.Layer`'s) and the initial
+    weights are those of `mlp.nn.ValueLayer` (rounded to float32 for float32).
     """
 
+    engine = "tensor"
+
     def _make(self, spec: LayerSpec, fused: bool) -> None:
-        self.negative_slope = spec.negative_slope
-        self.fused = fused
+        self._fused = fused
         self.W = Tensor(_initial_matrix(spec.rng, spec.init, spec.nin, spec.nout),
-                        f"{self.name}.W")
-        self.b = Tensor(np.zeros(spec.nout), f"{self.name}.b")
+                        f"{self.name}.W", dtype=spec.dtype)
+        self.b = Tensor(np.zeros(spec.nout), f"{self.name}.b", dtype=spec.dtype)
         self._z_label = f"{self.name}.z"
         self._a_label = f"{self.name}.a"
+
+    @property
+    def fused(self) -> bool:
+        """Whether ``x @ W.T + b`` is one ``linear`` node (False: three nodes)."""
+        return self._fused
+
+    @fused.setter
+    def fused(self, value: bool) -> None:
+        self._fused = bool(value)
 
     @property
     def n_inputs(self) -> int:
@@ -117,7 +135,7 @@ class TensorLayer(BaseLayer):
 
     def __call__(self, x: Any) -> Tensor:
         """``activation(x @ W.T + b)`` for x of shape (nin,) or (n, nin)."""
-        return self.forward(_as_input(x, self.n_inputs, f"layer {self.name}"))
+        return self.forward(_as_input(x, self.n_inputs, f"layer {self.name}", self.W.dtype))
 
     def forward(self, x: Tensor) -> Tensor:
         """The outputs for a Tensor already checked to have ``nin`` columns."""
@@ -150,11 +168,12 @@ class TensorLayer(BaseLayer):
         self.zero_grad()
 
 
-
-class TensorMLP(BaseMLP):
+class TensorMLP(MLP):
     """A multi-layer perceptron on the tensor engine; ``MLP(..., engine="tensor")``.
 
-    The arguments are `mlp.nn.MLP`'s, with the same meaning and the same initial weights.
+    The arguments are `mlp.base.MLP`'s, with the same meaning and the same initial weights;
+    ``dtype="float32"`` keeps parameters, activations and gradients in float32 (half the
+    memory; about 7 significant digits).
     Inputs are a sample of shape (n_inputs,) or a batch (n, n_inputs), as arrays, lists
     or Tensors (a Tensor input with ``requires_grad`` gets a gradient too); outputs are
     Tensors of shape (n_outputs,) or (n, n_outputs).  Arrays and lists must be finite
@@ -164,6 +183,10 @@ class TensorMLP(BaseMLP):
     engine = "tensor"
     layer_type = TensorLayer
     layers: list[TensorLayer]
+
+    @property
+    def _np_dtype(self) -> np.dtype:
+        return self.layers[0].W.dtype
 
     # -- parameters ---------------------------------------------------------------------
 
@@ -187,14 +210,14 @@ class TensorMLP(BaseMLP):
 
     def logits(self, x: Any) -> Tensor:
         """The last layer's weighted sums for a sample or a batch (before the output)."""
-        h = _as_input(x, self.n_inputs, "MLP")
+        h = _as_input(x, self.n_inputs, "MLP", self._np_dtype)
         for layer in self.layers:
             h = layer.forward(h)
         return h
 
     def forward_batch(self, X: Any, *, logits: bool = False) -> Tensor:
         """Outputs (or `logits`) for every sample (row) of `X`: a Tensor (n, n_outputs)."""
-        h = _as_input(X, self.n_inputs, "MLP", batch_only=True)
+        h = _as_input(X, self.n_inputs, "MLP", self._np_dtype, batch_only=True)
         for layer in self.layers:
             h = layer.forward(h)
         return h if logits else self._apply_output(h)
@@ -209,7 +232,7 @@ class TensorMLP(BaseMLP):
     def batch_loss(self, loss: Loss, X: np.ndarray, targets: np.ndarray
                    ) -> tuple[Tensor, np.ndarray]:
         """The loss of the whole batch as one node of the Tensor op table (the mean over
-        the samples), and the logits or outputs it read (see `BaseMLP.batch_loss`)."""
+        the samples), and the logits or outputs it read (see `MLP.batch_loss`)."""
         outs = self.forward_batch(X, logits=loss.reads_logits)
         total = loss(outs, targets)
         if not isinstance(total, Tensor):
@@ -223,7 +246,7 @@ class TensorMLP(BaseMLP):
             return self.forward_batch(X, logits=logits).data
 
     def _probabilities(self, X: Any) -> np.ndarray:
-        """Outputs read as probabilities, (n, n_outputs) (see `BaseMLP.predict_proba`)."""
+        """Outputs read as probabilities, (n, n_outputs) (see `MLP.predict_proba`)."""
         with no_grad():
             out = self.forward_batch(X, logits=self.output == "linear")
             if self.output == "linear":

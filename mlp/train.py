@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from autograd import no_grad
-from mlp.base import BaseMLP
+from mlp.architecture import LayerWeights
+from mlp.base import MLP
 from mlp.datasets import _check_seed, train_test_split
 from mlp.losses import Loss, get_loss
 from mlp.optim import LRSchedule, Optimizer, get_optimizer
@@ -35,7 +36,12 @@ __all__ = ["fit", "evaluate", "History", "TrainingDivergedError"]
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite (usually: the learning rate is too large)."""
+    """The loss became NaN or infinite (usually: the learning rate is too large).
+
+    Raised by `fit`, it carries the ``history`` of the epochs that finished.
+    """
+
+    history: History | None = None
 
 
 @dataclass
@@ -80,14 +86,20 @@ class _Targets:
     labels: np.ndarray | None
 
 
-def _prepare_targets(model: BaseMLP, loss: Loss, y: Any, n_samples: int) -> _Targets:
+def _prepare_targets(model: MLP, loss: Loss, y: Any, n_samples: int) -> _Targets:
     n_out = model.n_outputs
     if loss.outputs == "one" and n_out != 1:
         raise ValueError(f"loss {loss.name!r} needs a model with 1 output, this one has {n_out}")
     if loss.outputs == "multi" and n_out < 2:
         raise ValueError(f"loss {loss.name!r} needs at least 2 outputs (one per class); for "
                          f"two classes with one output use 'binary_cross_entropy'")
+    if y is None:
+        raise TypeError("y is None: training and evaluating need one target per sample "
+                        "(class labels, or numbers for mse)")
     array = np.asarray(y)
+    if array.ndim == 0:
+        raise TypeError(f"y must hold one target per sample, got a single "
+                        f"{type(y).__name__}")
     if len(array) != n_samples:
         raise ValueError(f"X has {n_samples} samples but y has {len(array)}")
     integer_labels = array.ndim == 1 and (
@@ -125,7 +137,7 @@ def _prepare_targets(model: BaseMLP, loss: Loss, y: Any, n_samples: int) -> _Tar
     return _Targets(labels, labels)
 
 
-def _as_matrix(model: BaseMLP, X: Any) -> np.ndarray:
+def _as_matrix(model: MLP, X: Any) -> np.ndarray:
     array = np.asarray(X)
     if array.ndim != 2 or array.shape[1] != model.n_inputs:
         raise ValueError(f"X must have shape (n, {model.n_inputs}) for this model, got "
@@ -153,7 +165,7 @@ def _count_correct(scores: np.ndarray, labels: np.ndarray, threshold: float) -> 
     return int(np.count_nonzero(predicted == labels))
 
 
-def evaluate(model: BaseMLP, X: Any, y: Any, loss: str | Loss = "cross_entropy",
+def evaluate(model: MLP, X: Any, y: Any, loss: str | Loss = "cross_entropy",
              batch_size: int = 1024) -> tuple[float, float | None]:
     """(mean loss, accuracy) of `model` on `X`, `y` without recording a graph.
 
@@ -186,7 +198,7 @@ def _positive_int(value: object, name: str) -> int:
     return int(value)
 
 
-def _make_optimizer(model: BaseMLP, optimizer: str | Optimizer, lr: float | None,
+def _make_optimizer(model: MLP, optimizer: str | Optimizer, lr: float | None,
                     weight_decay: float) -> Optimizer:
     if isinstance(optimizer, Optimizer):
         if lr is not None or weight_decay:
@@ -229,8 +241,117 @@ def _progress_bar(samples: int, progress: bool | None) -> Any:
                 disable=disable, file=sys.stderr, dynamic_ncols=True, leave=False)
 
 
+@dataclass
+class _Plan:
+    """Everything `fit` checked and built before its first epoch."""
+
+    data: np.ndarray
+    targets: _Targets
+    loss: Loss
+    epochs: int
+    batch_size: int
+    shuffle: bool
+    rng: np.random.Generator
+    optimizer: Optimizer
+    schedule: LRSchedule | None
+    validation: tuple[Any, Any] | None
+    #: the score above which one output means class 1 (0 for logits, 0.5 for probabilities)
+    threshold: float
+    on_epoch_end: Callable[[int, History], None] | None
+
+
+def _plan(model: MLP, X: Any, y: Any, *, loss: str | Loss, optimizer: str | Optimizer,
+          lr: float | None, epochs: int, batch_size: int | None, shuffle: bool,
+          seed: int | None, validation_split: float, validation_data: tuple[Any, Any] | None,
+          schedule: LRSchedule | Callable[[Optimizer], LRSchedule] | None,
+          weight_decay: float, on_epoch_end: Callable[[int, History], None] | None) -> _Plan:
+    """`fit`'s arguments checked (a TypeError/ValueError names the bad one, before any
+    epoch), the validation part split off, and the optimizer and schedule made."""
+    if not isinstance(model, MLP):
+        raise TypeError(f"fit trains an MLP, got {type(model).__name__}")
+    loss_fn = get_loss(loss)
+    epochs = _positive_int(epochs, "epochs")
+    seed = _check_seed(seed)
+    if on_epoch_end is not None and not callable(on_epoch_end):
+        raise TypeError(f"on_epoch_end must be a function (epoch, history) -> None or None, "
+                        f"got {type(on_epoch_end).__name__}")
+    data = _as_matrix(model, X)
+    targets = _prepare_targets(model, loss_fn, y, len(data))
+    data, targets, validation = _split_validation(model, loss_fn, data, y, targets, seed,
+                                                  validation_split, validation_data)
+    size = len(data) if batch_size is None else min(_positive_int(batch_size, "batch_size"),
+                                                    len(data))
+    opt = _make_optimizer(model, optimizer, lr, weight_decay)
+    return _Plan(data, targets, loss_fn, epochs, size, bool(shuffle), np.random.default_rng(seed),
+                 opt, _make_schedule(schedule, opt), validation,
+                 0.0 if loss_fn.reads_logits else 0.5, on_epoch_end)
+
+
+def _split_validation(model: MLP, loss: Loss, data: np.ndarray, y: Any, targets: _Targets,
+                      seed: int | None, validation_split: float,
+                      validation_data: tuple[Any, Any] | None
+                      ) -> tuple[np.ndarray, _Targets, tuple[Any, Any] | None]:
+    """The training data and targets, and the validation pair (None without one)."""
+    if validation_data is not None and validation_split:
+        raise ValueError("give validation_split or validation_data, not both")
+    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
+            or not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be a fraction in [0, 1), got {validation_split!r}")
+    if validation_split:
+        data, X_val, y_train, y_val = train_test_split(
+            data, np.asarray(y), validation_split, seed=seed,
+            stratify=targets.labels is not None)
+        return data, _prepare_targets(model, loss, y_train, len(data)), (X_val, y_val)
+    if validation_data is None:
+        return data, targets, None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise TypeError("validation_data must be a pair (X_val, y_val)")
+    X_val, y_val = validation_data
+    _prepare_targets(model, loss, y_val, len(_as_matrix(model, X_val)))  # now, not after epoch 1
+    return data, targets, (X_val, y_val)
+
+
+class _EarlyStopping:
+    """Watches the monitored loss after each epoch: remembers the best epoch (and, with
+    `restore_best`, its weights) and says when `patience` epochs passed without progress."""
+
+    def __init__(self, model: MLP, patience: int | None, min_delta: float,
+                 restore_best: bool) -> None:
+        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real):
+            raise TypeError(f"min_delta must be a number, got {type(min_delta).__name__}")
+        if not math.isfinite(min_delta) or min_delta < 0:
+            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        self.model = model
+        self.patience = None if patience is None else _positive_int(
+            patience, "early_stopping (patience)")
+        self.min_delta = float(min_delta)
+        self.restore_best = bool(restore_best)
+        self.best = math.inf
+        self.best_weights: list[LayerWeights] | None = None
+        self.waited = 0
+
+    def should_stop(self, epoch: int, history: History) -> bool:
+        """Record `epoch`'s result; True when training should stop."""
+        if self.patience is None:
+            return False
+        monitored = history.val_loss[-1] if history.val_loss else history.loss[-1]
+        if monitored < self.best - self.min_delta:
+            self.best, self.waited, history.best_epoch = monitored, 0, epoch
+            if self.restore_best:
+                self.best_weights = self.model.get_weights()
+            return False
+        self.waited += 1
+        history.stopped_early = self.waited >= self.patience
+        return history.stopped_early
+
+    def restore(self) -> None:
+        """Put the best weights back (if early stopping kept any)."""
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
 def fit(
-    model: BaseMLP,
+    model: MLP,
     X: Any,
     y: Any,
     *,
@@ -253,6 +374,11 @@ def fit(
 ) -> History:
     """Train `model` (either engine) on `X` (n, n_inputs) and `y`; returns the `History`.
 
+    Every argument is checked first.  Then, for each epoch: shuffle, take one backprop
+    step per mini-batch (forward, loss, ``backward()``, optimizer step), let the schedule
+    step, measure the validation data, record the epoch in the history, and stop early
+    when the monitored loss stops improving.
+
     - `loss`: "cross_entropy" (logits, int labels), "binary_cross_entropy" (one logit,
       0/1), "mse" (outputs; class labels are one-hot encoded) or "hinge" (one score).
     - `optimizer`: "adam" (default lr 0.01), "sgd", "momentum", "nesterov" (default lr
@@ -265,99 +391,67 @@ def fit(
       `min_delta` for that many epochs, and with `restore_best` go back to the best weights.
     - `progress`: a tqdm bar over the samples (None: only when stderr is a terminal).
     - `on_epoch_end(epoch, history)` is called after each epoch.
+
+    If training stops with an exception (Ctrl-C's ``KeyboardInterrupt``, a
+    `TrainingDivergedError`, an error in `on_epoch_end`), the exception goes on and the
+    model holds: the best weights so far when early stopping with `restore_best` has seen
+    an epoch; otherwise the weights after the last whole optimizer step (a step is all or
+    nothing).  A `TrainingDivergedError` carries the ``history`` of the epochs finished.
     """
-    if not isinstance(model, BaseMLP):
-        raise TypeError(f"fit trains an MLP, got {type(model).__name__}")
-    loss_fn = get_loss(loss)
-    epochs = _positive_int(epochs, "epochs")
-    seed = _check_seed(seed)
-    if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real):
-        raise TypeError(f"min_delta must be a number, got {type(min_delta).__name__}")
-    if not math.isfinite(min_delta) or min_delta < 0:
-        raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
-    if on_epoch_end is not None and not callable(on_epoch_end):
-        raise TypeError(f"on_epoch_end must be a function (epoch, history) -> None or None, "
-                        f"got {type(on_epoch_end).__name__}")
-    if validation_data is not None and validation_split:
-        raise ValueError("give validation_split or validation_data, not both")
-    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
-            or not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be a fraction in [0, 1), got {validation_split!r}")
-    if early_stopping is not None:
-        early_stopping = _positive_int(early_stopping, "early_stopping (patience)")
-    data = _as_matrix(model, X)
-    targets = _prepare_targets(model, loss_fn, y, len(data))
-    X_val: Any = None
-    y_val: Any = None
-    if validation_split:
-        data, X_val, y_train, y_val = train_test_split(
-            data, np.asarray(y), validation_split, seed=seed,
-            stratify=targets.labels is not None)
-        targets = _prepare_targets(model, loss_fn, y_train, len(data))
-    elif validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError("validation_data must be a pair (X_val, y_val)")
-        X_val, y_val = validation_data
-    if X_val is not None:  # check it now rather than after the first epoch
-        _prepare_targets(model, loss_fn, y_val, len(_as_matrix(model, X_val)))
-    n = len(data)
-    size = n if batch_size is None else min(_positive_int(batch_size, "batch_size"), n)
-    opt = _make_optimizer(model, optimizer, lr, weight_decay)
-    sched = _make_schedule(schedule, opt)
-    rng = np.random.default_rng(seed)
-    threshold = 0.0 if loss_fn.reads_logits else 0.5
+    stopping = _EarlyStopping(model, early_stopping, min_delta, restore_best)
+    plan = _plan(model, X, y, loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
+                 batch_size=batch_size, shuffle=shuffle, seed=seed,
+                 validation_split=validation_split, validation_data=validation_data,
+                 schedule=schedule, weight_decay=weight_decay, on_epoch_end=on_epoch_end)
     history = History()
-    best, best_weights, waited = math.inf, None, 0
-    bar = _progress_bar(epochs * n, progress)
     try:
-        for epoch in range(epochs):
-            order = rng.permutation(n) if shuffle else None
-            history.lr.append(opt.lr)
-            epoch_loss, correct = 0.0, 0
-            for start in range(0, n, size):
-                picked = slice(start, start + size) if order is None else \
-                    order[start:start + size]
-                batch_loss, scores = model.batch_loss(loss_fn, data[picked],
-                                                 targets.for_loss[picked])
-                value = float(batch_loss.data)
-                if not math.isfinite(value):
-                    raise TrainingDivergedError(
-                        f"the loss became {value} in epoch {epoch}; the learning "
-                        f"rate ({opt.lr:g}) is probably too large")
-                opt.zero_grad()
-                batch_loss.backward()
-                opt.step()
-                epoch_loss += value * len(scores)
-                if targets.labels is not None:
-                    correct += _count_correct(scores, targets.labels[picked], threshold)
-                bar.update(len(scores))
-            history.loss.append(epoch_loss / n)
-            history.accuracy.append(None if targets.labels is None else correct / n)
-            if sched is not None:
-                sched.step()
-            if X_val is not None:
-                val_loss, val_acc = evaluate(model, X_val, y_val, loss_fn)
-                history.val_loss.append(val_loss)
-                history.val_accuracy.append(val_acc)
-            _update_bar(bar, history, epochs)
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, history)
-            if early_stopping is not None:
-                monitored = history.val_loss[-1] if X_val is not None else history.loss[-1]
-                if monitored < best - min_delta:
-                    best, waited, history.best_epoch = monitored, 0, epoch
-                    if restore_best:
-                        best_weights = model.get_weights()
-                else:
-                    waited += 1
-                    if waited >= early_stopping:
-                        history.stopped_early = True
-                        break
+        with _progress_bar(plan.epochs * len(plan.data), progress) as bar:
+            for epoch in range(plan.epochs):
+                history.lr.append(plan.optimizer.lr)
+                _train_epoch(model, plan, epoch, history, bar)
+                if plan.schedule is not None:
+                    plan.schedule.step()
+                if plan.validation is not None:
+                    val_loss, val_accuracy = evaluate(model, *plan.validation, plan.loss)
+                    history.val_loss.append(val_loss)
+                    history.val_accuracy.append(val_accuracy)
+                _update_bar(bar, history, plan.epochs)
+                if plan.on_epoch_end is not None:
+                    plan.on_epoch_end(epoch, history)
+                if stopping.should_stop(epoch, history):
+                    break
+    except TrainingDivergedError as exc:
+        exc.history = history
+        raise
     finally:
-        bar.close()
-    if best_weights is not None:
-        model.set_weights(best_weights)
+        stopping.restore()
     return history
+
+
+def _train_epoch(model: MLP, plan: _Plan, epoch: int, history: History, bar: Any) -> None:
+    """One pass over the (shuffled) training data, one optimizer step per mini-batch;
+    appends the epoch's mean loss and accuracy to `history`."""
+    n, size, opt = len(plan.data), plan.batch_size, plan.optimizer
+    order = plan.rng.permutation(n) if plan.shuffle else None
+    labels = plan.targets.labels
+    total, correct = 0.0, 0
+    for start in range(0, n, size):
+        picked = slice(start, start + size) if order is None else order[start:start + size]
+        batch_loss, scores = model.batch_loss(plan.loss, plan.data[picked],
+                                              plan.targets.for_loss[picked])
+        value = float(batch_loss.data)
+        if not math.isfinite(value):
+            raise TrainingDivergedError(f"the loss became {value} in epoch {epoch}; the "
+                                        f"learning rate ({opt.lr:g}) is probably too large")
+        opt.zero_grad()
+        batch_loss.backward()
+        opt.step()
+        total += value * len(scores)
+        if labels is not None:
+            correct += _count_correct(scores, labels[picked], plan.threshold)
+        bar.update(len(scores))
+    history.loss.append(total / n)
+    history.accuracy.append(None if labels is None else correct / n)
 
 
 def _update_bar(bar: Any, history: History, epochs: int) -> None:

@@ -1,9 +1,10 @@
 """Command line: ``python -m viz "x*(2*y + z)" x=3 y=1 z=2``.
 
-Prints the forward values, every backward step (as a chain-rule line) and the
-gradient of every input.  ``--out graph.svg`` renders the graph (svg/png/pdf/dot),
-``--html steps.html`` writes the offline stepping page, ``--frames DIR`` one picture
-per step, ``--text`` prints the graph as a tree.
+Prints the forward values, every backward step (as a chain-rule line in the graph's
+own names: the function is ``f``, ``df/dx``) and the gradient of every input.
+``--out graph.svg`` renders the graph (svg/png/pdf/dot), ``--html steps.html`` writes
+the offline stepping page, ``--frames DIR`` one picture per step, ``--gif steps.gif``
+an animation of them, ``--text`` prints the graph as a tree.
 
 Exit status: 0 on success, 2 for a bad expression or argument (one error line,
 with a caret under the problem), 1 when a file cannot be written or Graphviz is
@@ -15,14 +16,27 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from viz.dot import INSTALL_HINT, RENDER_FORMATS, GraphvizNotFoundError, RenderError, render
+from graphviz import Digraph
+
+from viz.dot import (
+    DPI_RANGE,
+    INSTALL_HINT,
+    RENDER_FORMATS,
+    GraphvizNotFoundError,
+    RenderError,
+    render,
+    with_dpi,
+)
 from viz.expr import FUNCTIONS, ExpressionError, build, parse_assignments
+from viz.frames import frames, write_frames
+from viz.gif import PILLOW_HINT, write_gif
 from viz.naming import GraphNames, check_number_format
-from viz.pages import frames, write_frames, write_html
+from viz.pages import write_html
 from viz.steps import (
     backward_steps,
     format_backward,
@@ -82,6 +96,14 @@ def _arrange(arguments: Sequence[str], parser: argparse.ArgumentParser) -> list[
     return [*options, "--", *positionals]
 
 
+def _root_name(variables: Sequence[str]) -> str:
+    """``f``, the function's name, unless the expression uses f as a variable."""
+    for name in ("f", "F", "f_out", "result"):
+        if name not in variables:
+            return name
+    return "f_" + "_".join(sorted(variables))[:20]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's argument parser."""
     parser = _ArgumentParser(
@@ -92,26 +114,39 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"Functions: {', '.join(FUNCTIONS)}.  Example: {_PROG} \"x*(2*y + z)\" x=3 "
                f"y=1 z=2 --html steps.html",
     )
-    parser.add_argument("expression", help='e.g. "x*(2*y + z)"')
+    parser.add_argument("expression", help='the function f, e.g. "x*(2*y + z)"')
     parser.add_argument("values", nargs="*", metavar="NAME=VALUE",
                         help="a value for every variable, e.g. x=3 y=1 z=2")
     parser.add_argument("--out", metavar="FILE",
-                        help=f"render the graph to FILE ({', '.join(RENDER_FORMATS)})")
+                        help=f"render the graph to FILE ({', '.join(RENDER_FORMATS)}) "
+                             f"(default: none)")
     parser.add_argument("--html", metavar="FILE",
-                        help="write the step-by-step page (one offline HTML file)")
+                        help="write the step-by-step page, one offline HTML file "
+                             "(default: none)")
     parser.add_argument("--frames", metavar="DIR",
-                        help="write one numbered picture per step into DIR")
+                        help="write one numbered picture per step into DIR, replacing the "
+                             "frames an earlier run wrote there (default: none)")
     parser.add_argument("--frame-format", choices=("svg", "png"), default="svg",
-                        help="picture format for --frames (default svg)")
-    parser.add_argument("--text", action="store_true", help="print the graph as a text tree")
+                        help="picture format for --frames (default: svg)")
+    parser.add_argument("--gif", metavar="FILE",
+                        help="write an animated GIF of the steps, for slides (needs Pillow: "
+                             "the [plot] extra) (default: none)")
+    parser.add_argument("--dpi", type=float, default=None, metavar="N",
+                        help=f"resolution of PNG pictures and the GIF, {DPI_RANGE[0]:g} to "
+                             f"{DPI_RANGE[1]:g} (default: Graphviz's 96)")
+    parser.add_argument("--text", action="store_true",
+                        help="also print the graph as a text tree (default: off)")
     parser.add_argument("--format", dest="number_format", default=".4g", metavar="SPEC",
-                        help="number format, a Python format spec (default .4g)")
+                        help="number format, a Python float format spec such as .3f "
+                             "(default: .4g)")
     parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
-                        help="graph direction: left-to-right or top-to-bottom")
+                        help="graph direction: left-to-right or top-to-bottom (default: LR)")
     parser.add_argument("--params", metavar="NAMES", default="",
-                        help="comma-separated variables to colour as parameters (e.g. w1,w2,b)")
+                        help="comma-separated variables to colour as parameters, e.g. "
+                             "w1,w2,b (default: none)")
     parser.add_argument("--no-rules", action="store_true",
-                        help="leave out the op table's rule column in the backward table")
+                        help="leave out the op table's generic rule column in the backward "
+                             "table (default: shown)")
     return parser
 
 
@@ -134,6 +169,15 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         number_format = check_number_format(args.number_format)
     except ValueError as error:
         return fail(str(error))
+    for option in ("out", "html", "frames", "gif"):
+        given = getattr(args, option)
+        if given is not None and not given.strip():
+            return fail(f"--{option} needs a file name, got an empty one")
+    if args.dpi is not None:
+        try:
+            with_dpi(Digraph(), args.dpi)
+        except ValueError as error:
+            return fail(f"--dpi: {error}")
     if args.out and Path(args.out).suffix.lstrip(".").lower() not in RENDER_FORMATS:
         return fail(f"--out {args.out}: the extension must be one of "
                     f"{', '.join('.' + f for f in RENDER_FORMATS)}")
@@ -142,20 +186,25 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         expression = build(args.expression, values)
     except ExpressionError as error:
         return fail(str(error), error.caret())
-    parameter_names = [name.strip() for name in args.params.split(",") if name.strip()]
+    # NFKC, as Python reads the expression's names (ｗ is w)
+    parameter_names = [unicodedata.normalize("NFKC", name.strip())
+                       for name in args.params.split(",") if name.strip()]
     unknown = [name for name in parameter_names if name not in expression.variables]
     if unknown:
         return fail(f"--params names {unknown[0]!r}, which is not a variable of the expression")
     parameters = [expression.variables[name] for name in parameter_names]
 
     root = expression.root
+    if root.parents or not root.label:  # f = x is the variable x itself: keep its name
+        root.label = _root_name(expression.variables)
     names = GraphNames(root, number_format)
-    print(f"f = {args.expression}", file=out)
+    print(f"{names[root]} = {args.expression}", file=out)
     print("\nForward pass", file=out)
     print(format_forward(forward_steps(root, names=names)), file=out)
-    print(f"\nBackward pass (seed d{names.in_d(root)}/d{names.in_d(root)} = 1)", file=out)
+    print(f"\nBackward pass (output gradient {names.partial(root, root)} = 1)", file=out)
     steps = list(backward_steps(root, names=names))
     print(format_backward(steps, rules=not args.no_rules), file=out)
+    root.backward()  # the stepper writes no gradient: these are the engine's
     print("\nGradients", file=out)
     print(format_gradients(root, names=names) or "(no inputs)", file=out)
     if args.text:
@@ -166,30 +215,44 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
                     "parameters": parameters}
     # Without Graphviz every output is still written (as DOT text) and one error says so.
     missing: list[str] = []
+    target = ""  # the user's path being written, named in any error
     try:
         if args.out:
+            target = args.out
             try:
-                print(f"\nwrote {render(root, args.out, **draw_options)}", file=out)
+                written = render(root, args.out, dpi=args.dpi, **draw_options)
+                print(f"\nwrote {written}", file=out)
             except GraphvizNotFoundError as error:
                 missing.append(f"{error.dot_path} (the graph)" if error.dot_path else "")
-        if args.html or args.frames:
-            # frames() runs the backward pass again; it leaves the same gradients.
+        if args.html or args.frames or args.gif:
             pictures = frames(root, forward=True, **draw_options)
             if args.html:
+                target = args.html
                 try:
-                    page = write_html(pictures, args.html, title=f"f = {args.expression}")
+                    title = f"{names[root]} = {args.expression}"
+                    page = write_html(pictures, args.html, title=title)
                     print(f"wrote {page}", file=out)
                 except GraphvizNotFoundError as error:
                     missing.append(f"{error.dot_path} (the page, DOT text for pictures)")
             if args.frames:
+                target = args.frames
                 try:
-                    paths = write_frames(pictures, args.frames, format=args.frame_format)
+                    paths = write_frames(pictures, args.frames, format=args.frame_format,
+                                         dpi=args.dpi)
                     print(f"wrote {len(paths)} frames to {args.frames}", file=out)
                 except GraphvizNotFoundError as error:
                     missing.append(f"{Path(args.frames) / '*.dot'} (the frames)"
                                    if error.dot_path else "")
+            if args.gif:
+                target = args.gif
+                try:
+                    print(f"wrote {write_gif(pictures, args.gif, dpi=args.dpi)}", file=out)
+                except GraphvizNotFoundError:
+                    missing.append("")
+                except ImportError:
+                    return fail(f"cannot write {args.gif}: {PILLOW_HINT}", status=1)
     except OSError as error:
-        return fail(f"cannot write {error.filename or 'the output'}: {error.strerror or error}",
+        return fail(f"cannot write {target or 'the output'}: {error.strerror or error}",
                     status=1)
     except RenderError as error:
         return fail(str(error), status=1)

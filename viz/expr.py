@@ -4,13 +4,14 @@
 ``x * (2*y + z)`` builds in Python from Values labelled ``x``, ``y`` and ``z``.
 
 The language: numbers, variable names, ``+ - * / **``, unary ``-`` and ``+``,
-parentheses, and calls to the engine's functions: the unary ones
-(`autograd.ops.UNARY_FUNCTIONS`: ``exp``, ``log``, ``sqrt``, ``tanh``, ``sigmoid``,
-``relu``, ``softplus``, ``sin``, ``cos``, ``abs``), ``leaky_relu(x, slope)`` with a
-numeric slope, ``sum(a, b, ...)`` and ``logsumexp(a, b, ...)`` over any number of
-arguments, and ``dot([w1, w2], [x1, x2])`` / ``linear([w1, w2], [x1, x2], b)`` (a
-neuron's fused w·x + b).  It is checked against a whitelist over Python's `ast`;
-anything else raises `ExpressionError`, which says what is wrong and where.
+parentheses, and calls to the engine's functions: the unary ones (those of
+`autograd.ops.unary_functions()`, ops registered later included: ``exp``, ``log``,
+``sqrt``, ``tanh``, ``sigmoid``, ``relu``, ``softplus``, ``sin``, ``cos``, ``abs``),
+``leaky_relu(x, slope)`` with a numeric slope, ``sum(a, b, ...)`` and
+``logsumexp(a, b, ...)`` over any number of arguments, and ``dot([w1, w2], [x1, x2])``
+and ``linear([w1, w2], [x1, x2], b)`` (a neuron's fused w·x + b).  It is checked against
+a whitelist over Python's `ast`; anything else raises `ExpressionError`, which says what
+is wrong and where.
 
 Numbers follow Python: ``x**2`` raises x to the constant 2 (op ``powc``), ``2*y`` makes
 2 a constant leaf, and an operation between two plain numbers (``2*3``) is folded into
@@ -23,13 +24,14 @@ import ast
 import keyword
 import math
 import numbers
+import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import autograd
-from autograd.ops import OPS, UNARY_FUNCTIONS
+from autograd.ops import OPS, unary_functions
 from autograd.value import Value
 
 __all__ = [
@@ -43,16 +45,33 @@ MAX_LENGTH = 1000
 MAX_DEPTH = 100
 _CARET_WINDOW = 72
 
-#: function name -> how it is called: "unary", "leaky_relu", "series" (any number of
-#: scalars), "dot" (two lists), "linear" (two lists and a bias)
-FUNCTIONS: dict[str, str] = {
-    **{name: "unary" for name in UNARY_FUNCTIONS},
-    "leaky_relu": "leaky_relu",
-    "sum": "series",
-    "logsumexp": "series",
-    "dot": "dot",
-    "linear": "linear",
-}
+_CALLED_OTHERWISE = {"leaky_relu": "leaky_relu", "sum": "series", "logsumexp": "series",
+                     "dot": "dot", "linear": "linear"}
+
+
+class _Functions(Mapping[str, str]):
+    """Function name -> how it is called: "unary", "leaky_relu", "series" (any number of
+    scalars), "dot" (two lists), "linear" (two lists and a bias).
+
+    The one-input functions are read from the op table each time, so an op added with
+    `autograd.register` can be called in an expression at once.
+    """
+
+    def _all(self) -> dict[str, str]:
+        return {**{name: "unary" for name in unary_functions()}, **_CALLED_OTHERWISE}
+
+    def __getitem__(self, name: str) -> str:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+#: function name -> how it is called (see `_Functions`)
+FUNCTIONS: Mapping[str, str] = _Functions()
 
 _BINARY = {ast.Add: ("add", "+"), ast.Sub: ("sub", "-"), ast.Mult: ("mul", "*"),
            ast.Div: ("div", "/"), ast.Pow: ("pow", "**")}
@@ -380,10 +399,22 @@ class _Builder:
             name, _symbol = _BINARY[type(node.op)]
             if isinstance(left, Value) or isinstance(right, Value):
                 return _binary_python(name)(left, right)
-            return float(OPS[name].forward(left, right))  # two numbers: fold, IEEE
+            return self.fold(node, name, left, right)
         if isinstance(node, ast.Call):
             return self.call(node)
         raise AssertionError(f"unchecked node {type(node).__name__}")  # parse() rejects these
+
+    def fold(self, node: ast.BinOp, name: str, left: float, right: float) -> float:
+        """Two numbers make one (IEEE: 1/0 is inf); a result too large for a float is an
+        error, as the literal 1e400 is: 10**400 and 1e400 are the same number."""
+        try:
+            result = float(OPS[name].forward(left, right))
+        except OverflowError:
+            result = math.inf
+        pole = 0.0 in (left, right) and name in ("div", "pow")  # 1/0, 0**-1: IEEE inf
+        if math.isinf(result) and math.isfinite(left) and math.isfinite(right) and not pole:
+            raise _fail("number too large (the largest is about 1.8e308)", self.text, node)
+        return result
 
     def numbers(self, nodes: Iterable[ast.AST]) -> list[Operand]:
         return [self.evaluate(n) for n in nodes]
@@ -427,7 +458,8 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
     values: dict[str, float] = {}
     for item in items:
         name, equals, number = item.partition("=")
-        name = name.strip()
+        # Python reads identifiers in NFKC form (ｘ is x): so must the assignments
+        name = unicodedata.normalize("NFKC", name.strip())
         if not equals:
             raise ExpressionError(f"expected name=value, got {item!r}", item)
         if not name.isidentifier() or keyword.iskeyword(name):

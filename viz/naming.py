@@ -14,13 +14,16 @@ from __future__ import annotations
 import numbers
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from autograd.formula import Derivative
 from autograd.graph import topological_order
+from autograd.node import Node
 
 __all__ = [
     "DEFAULT_NUMBER_FORMAT", "GraphNames", "format_value", "check_number_format", "is_zero",
+    "MAX_FORMAT_WIDTH", "MAX_FORMAT_PRECISION", "generic_names",
     "op_label", "as_atom",
 ]
 
@@ -30,26 +33,46 @@ DEFAULT_NUMBER_FORMAT = ".4g"
 #: arrays with at most this many elements are shown in full
 _SMALL_ARRAY = 6
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _ATOM = re.compile(r"[\w.#\[\]]+")
-#: an n-ary expression written as a series, e.g. "a0 + a1 + ..."
-_SERIES = re.compile(r"(?P<base>[A-Za-z_]+)0(?P<sep>.+?)(?P=base)1(?P=sep)\.\.\.")
-_UPSTREAM = "\x00"
-_BARE_ARGUMENT = re.compile(r"([(,]\s*)\x00(\s*[,)])")
-_SHAPE_OF = re.compile(r"\b([A-Za-z_]\w*)\.shape\b")
 _NAME_IN_D = re.compile(r"[^\W\d][\w.#\[\]]*")
 
 
+#: a float format spec: [[fill]align][sign][z][#][0][width][grouping][.precision][type],
+#: the fill one visible character that needs no escaping anywhere
+_NUMBER_FORMAT = re.compile(
+    r"(?:[!#-\[\]-~]?[<>=^])?[+\- ]?z?#?0?(?P<width>\d+)?[,_]?"
+    r"(?:\.(?P<precision>\d+))?[eEfFgG%]?")
+#: the widest and most precise number format accepted (a float has 17 significant digits)
+MAX_FORMAT_WIDTH = 40
+MAX_FORMAT_PRECISION = 20
+
+
 def check_number_format(number_format: str) -> str:
-    """`number_format` if it is a float format spec (``".4g"``, ``".3f"``); else ValueError."""
+    """`number_format` if it is a float format spec (``".4g"``, ``".3f"``); else ValueError.
+
+    Width and precision are bounded (`MAX_FORMAT_WIDTH`, `MAX_FORMAT_PRECISION`) so
+    that no format makes a number millions of characters long.
+    """
     if not isinstance(number_format, str):
         raise TypeError(f"number_format must be a format spec string such as '.4g', got "
                         f"{type(number_format).__name__}")
+    shown = ascii(number_format[:40]) + ("..." if len(number_format) > 40 else "")
+    match = _NUMBER_FORMAT.fullmatch(number_format)
+    if match is None:
+        raise ValueError(f"number format {shown} is not a float format spec (try '.4g' "
+                         f"or '.3f')")
+    width, precision = match.group("width"), match.group("precision")
+    if width is not None and int(width) > MAX_FORMAT_WIDTH:
+        raise ValueError(f"number format {shown}: the width must be at most "
+                         f"{MAX_FORMAT_WIDTH}")
+    if precision is not None and int(precision) > MAX_FORMAT_PRECISION:
+        raise ValueError(f"number format {shown}: the precision must be at most "
+                         f"{MAX_FORMAT_PRECISION}")
     try:
         format(1.5, number_format)
     except (ValueError, TypeError):
-        raise ValueError(f"number_format {number_format!r} is not a float format spec "
-                         f"(try '.4g' or '.3f')") from None
+        raise ValueError(f"number format {shown} is not a float format spec (try '.4g' "
+                         f"or '.3f')") from None
     return number_format
 
 
@@ -58,25 +81,28 @@ def _format_scalar(x: float, number_format: str) -> str:
     return "0" if text in ("-0", "-0.0") and float(x) == 0.0 else text
 
 
-def format_value(x: Any, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
+def format_value(x: Any, number_format: str = DEFAULT_NUMBER_FORMAT, *,
+                 shape: bool = True) -> str:
     """A node's data, grad or local derivative as short text.
 
     A real number is formatted with `number_format`; an array (anything with ``shape``
     and ``size``, e.g. a NumPy array of a Tensor node) shows its values when it is small
     and its shape with mean/min/max otherwise; anything else (a vector-Jacobian product
-    object, say) shows its ``repr``, shortened.
+    object, say) shows its ``repr``, shortened.  ``shape=False`` leaves the shape out
+    of a large array's summary (for a picture that shows it beside the name).
     """
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return _format_scalar(x, number_format)
-    shape = getattr(x, "shape", None)
+    dims = getattr(x, "shape", None)
     size = getattr(x, "size", None)
-    if isinstance(shape, tuple) and isinstance(size, int):
-        return _format_array(x, shape, size, number_format)
+    if isinstance(dims, tuple) and isinstance(size, int):
+        return _format_array(x, dims, size, number_format, with_shape=shape)
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _format_array(x: Any, shape: tuple[int, ...], size: int, number_format: str) -> str:
+def _format_array(x: Any, shape: tuple[int, ...], size: int, number_format: str, *,
+                  with_shape: bool = True) -> str:
     import numpy as np  # only arrays get here, so only array users pay for the import
 
     if size == 0:
@@ -95,8 +121,8 @@ def _format_array(x: Any, shape: tuple[int, ...], size: int, number_format: str)
     def fmt(v: float) -> str:
         return _format_scalar(v, number_format)
 
-    dims = "×".join(str(d) for d in shape)
-    return f"{dims} mean {fmt(mean)} in [{fmt(low)}, {fmt(high)}]"
+    summary = f"mean {fmt(mean)} in [{fmt(low)}, {fmt(high)}]"
+    return f"{'×'.join(str(d) for d in shape)} {summary}" if with_shape else summary
 
 
 def is_zero(x: Any) -> bool:
@@ -123,18 +149,7 @@ def _param_text(value: Any, number_format: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _param_in_formula(value: Any, number_format: str) -> str | None:
-    """A param as it is written into a formula, or None to keep the param's name.
-
-    Numbers, axes and shapes are written in; arrays (class targets) keep their name.
-    """
-    if hasattr(value, "shape") and not isinstance(value, numbers.Real):
-        return None
-    text = _param_text(value, number_format)
-    return text if text[:1] in "([" or text.startswith("'") else as_atom(text)
-
-
-def op_label(node: Any, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
+def op_label(node: Node, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
     """The short text of a node's op for its small op node: ``+``, ``*``, ``**2``, ``tanh``.
 
     Parameters the op's symbol names are written in (``**n`` becomes ``**2``); others
@@ -153,7 +168,7 @@ def op_label(node: Any, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
 
 
 def _generated_names(taken: set[str]) -> Iterator[str]:
-    """a, b, c, ... (as in the seed's a = 2y, b = a + z, c = x*b), then t1, t2, ..."""
+    """a, b, c, ... (as in the chain-rule example's a = 2y, b = a + z, c = x*b), then t1, ..."""
     for letter in "abcdefghijklmnopqrstuvwxyz":
         if letter not in taken:
             yield letter
@@ -175,14 +190,14 @@ class GraphNames:
     so the same graph always gets the same names and ids.
     """
 
-    def __init__(self, root: Any, number_format: str = DEFAULT_NUMBER_FORMAT) -> None:
+    def __init__(self, root: Node, number_format: str = DEFAULT_NUMBER_FORMAT) -> None:
         self.root = root
         self.number_format = check_number_format(number_format)
         self.order: list[Any] = topological_order(root)
         self.position: dict[Any, int] = {node: i for i, node in enumerate(self.order)}
+        self._operands: dict[Any, list[str]] = {}
+        self._slots: dict[Any, list[str]] = {}
         self.names: dict[Any, str] = {}
-        self._input_name_cache: dict[Any, list[str]] = {}
-        self._substitution_cache: dict[Any, dict[str, str]] = {}
         labels = Counter(node.label for node in self.order if node.label)
         taken = set(labels)
         fresh = _generated_names(taken)
@@ -204,10 +219,10 @@ class GraphNames:
                 name = next(fresh)
             self.names[node] = name
 
-    def __getitem__(self, node: Any) -> str:
+    def __getitem__(self, node: Node) -> str:
         return self.names[node]
 
-    def __contains__(self, node: Any) -> bool:
+    def __contains__(self, node: Node) -> bool:
         return node in self.names
 
     def __iter__(self) -> Iterator[Any]:
@@ -216,17 +231,17 @@ class GraphNames:
     def __len__(self) -> int:
         return len(self.order)
 
-    def node_id(self, node: Any) -> str:
+    def node_id(self, node: Node) -> str:
         """The node's stable DOT id: ``n`` and its topological position."""
         return f"n{self.position[node]}"
 
     @staticmethod
-    def is_scalar(node: Any) -> bool:
+    def is_scalar(node: Node) -> bool:
         """True when the node's data is a single real number."""
         data = node.data
         return isinstance(data, numbers.Real) or getattr(data, "shape", None) == ()
 
-    def is_constant(self, node: Any) -> bool:
+    def is_constant(self, node: Node) -> bool:
         """An unlabelled leaf (a number that appeared in an expression), or a Tensor made
         with ``requires_grad=False``."""
         if node.parents:
@@ -235,99 +250,70 @@ class GraphNames:
             return True
         return not node.label
 
-    def in_d(self, node: Any) -> str:
+    def in_d(self, node: Node) -> str:
         """The node's name as it appears after ``d`` in ``dc/dx``: ``x``, ``(2)``."""
         name = self.names[node]
         return name if _NAME_IN_D.fullmatch(name) else f"({name})"
 
-    def partial(self, of: Any, wrt: Any) -> str:
+    def partial(self, of: Node, wrt: Node) -> str:
         """``dc/dx``: the derivative of `of` with respect to `wrt`, in names."""
         return f"d{self.in_d(of)}/d{self.in_d(wrt)}"
 
-    # -- formula text ----------------------------------------------------------------------
+    # -- rules in the graph's own names (the op table writes them; nothing is parsed) ----
 
-    def _input_names(self, node: Any) -> list[str]:
-        """The op's name for each input of `node` (``a``, ``b``; ``w0``, ``x0``, ``b``)."""
-        cached = self._input_name_cache.get(node)
+    def operands(self, node: Node) -> list[str]:
+        """The names of `node`'s inputs as they stand in a formula: ``x``, ``(-1)``."""
+        cached = self._operands.get(node)
         if cached is None:
-            op = node.op
-            # Op.input_name(i, n) for every i, with the layout computed once, not n times
-            cached = [op.input_names[group].format(i=position)
-                      for group, position in op.layout(len(node.parents))]
-            self._input_name_cache[node] = cached
+            cached = self._operands[node] = [as_atom(self.names[p]) for p in node.parents]
         return cached
 
-    def _substitutions(self, node: Any) -> dict[str, str]:
-        cached = self._substitution_cache.get(node)
-        if cached is not None:
-            return dict(cached)
-        op = node.op
-        mapping = {name: as_atom(self.names[p])
-                   for name, p in zip(self._input_names(node), node.parents)}
-        mapping["out"] = as_atom(self.names[node])
-        for pname, pvalue in zip(op.params, node.params):
-            text = _param_in_formula(pvalue, self.number_format)
-            if text is not None:
-                mapping[pname] = text
-        self._substitution_cache[node] = mapping
-        return dict(mapping)
+    def local_derivative(self, node: Node, index: int, *, upstream: str | None = None,
+                         pretty: bool = False) -> Derivative:
+        """The op table's local derivative of input `index`, in the graph's own names.
 
-    def local_derivative(self, node: Any, index: int, *, upstream: str | None = None) -> str:
-        """The op table's derivative of input `index`, written in node names.
-
-        For c = x*b the table says d(a*b)/db = a, so this gives ``x``.  For a Tensor
-        op, ``a.shape`` is written as the input's shape, and with `upstream` the
-        table's ``g`` (the upstream gradient) is written as that text, in parentheses.
+        For c = x*b this is ``x`` for input 1 (the table's own rule, explained with the
+        operands' names by `Op.explain`).  For a Tensor op it is the vector-Jacobian
+        product, with `upstream` naming the upstream gradient (``dL/dc``).
         """
         op = node.op
-        text = op.derivative(index, len(node.parents))
-        if ".shape" in text:
-            shapes = {name: getattr(p.data, "shape", None)
-                      for name, p in zip(self._input_names(node), node.parents)}
-            text = _SHAPE_OF.sub(
-                lambda m: str(shapes[m.group(1)]) if isinstance(shapes.get(m.group(1)), tuple)
-                else m.group(), text)
-        mapping = self._substitutions(node)
-        if upstream is not None and "g" not in mapping:
-            mapping["g"] = _UPSTREAM
-        text = _IDENTIFIER.sub(lambda m: mapping.get(m.group(), m.group()), text)
-        if upstream is None:
-            return text
-        # a whole argument needs no parentheses: sum_to(dL/dc, (5, 3)), not sum_to((dL/dc), ...)
-        text = _BARE_ARGUMENT.sub(lambda m: m.group(1) + upstream + m.group(2), text)
-        return text.replace(_UPSTREAM, f"({upstream})" if as_atom(upstream) != upstream
-                            else upstream)
+        options: dict[str, Any] = {"out_name": as_atom(self.names[node]),
+                                   "params": node.params, "pretty": pretty}
+        if upstream is not None and hasattr(op, "vjp_texts"):  # a Tensor op: a VJP
+            options["upstream_name"] = as_atom(upstream)
+        return op.explain(index, self.operands(node), **options)
 
-    def expression(self, node: Any, max_items: int = 8) -> str:
-        """How `node` was computed, in node names: ``x*b``, ``tanh(a)``, ``[w0, w1]·[x0] + b``."""
+    def expression(self, node: Node, max_items: int = 8, *, pretty: bool = False) -> str:
+        """How `node` was computed, in node names: ``x*b``, ``tanh(a)``; ``input`` or
+        ``constant`` for a leaf."""
         op = node.op
         if op is None:
             return "constant" if self.is_constant(node) else "input"
-        parents = node.parents
-        n = len(parents)
-        mapping = self._substitutions(node)
-        text = op.expression
-        if op.nary:
-            groups: dict[str, list[str]] = {}
-            for i, (group, _position) in enumerate(op.layout(n)):
-                base = op.input_names[group].replace("{i}", "")
-                groups.setdefault(base, []).append(as_atom(self.names[parents[i]]))
-            series = _SERIES.fullmatch(text)
-            if series and len(groups) == 1:
-                return series.group("sep").join(_shorten(next(iter(groups.values())), max_items))
-            for base, names in groups.items():
-                is_vector = any("{i}" in name for name in op.input_names
-                                if name.replace("{i}", "") == base)
-                mapping[base] = ("[" + ", ".join(_shorten(names, max_items)) + "]"
-                                 if is_vector else names[0])
-        return _IDENTIFIER.sub(lambda m: mapping.get(m.group(), m.group()), text)
+        return op.expression_text(self.operands(node), node.params, pretty=pretty,
+                                  max_items=max_items)
+
+    def generic_rule(self, node: Node, index: int) -> str:
+        """The op table's rule for input `index` with placeholders that are never a node's
+        name: ``∂(⟨a⟩·⟨b⟩)/∂⟨b⟩ = ⟨a⟩``."""
+        op = node.op
+        slots = self._slots.get(node)
+        if slots is None:  # once per node: the table's names cost O(inputs) each
+            slots = self._slots[node] = generic_names(op, len(node.parents))
+        options: dict[str, Any] = {"out_name": "⟨out⟩", "params": node.params, "pretty": True}
+        if hasattr(op, "vjp_texts"):
+            options["upstream_name"] = "⟨g⟩"
+        rule = op.explain(index, slots, **options)
+        expression = op.expression_text(slots, node.params, pretty=True)
+        return f"∂({expression})/∂{slots[index]} = {rule}"
 
 
-def _shorten(items: Sequence[str], max_items: int) -> list[str]:
-    if len(items) <= max_items:
-        return list(items)
-    head = max(1, max_items - 2)
-    return [*items[:head], "…", *items[-1:]]
+def generic_names(op: Any, n_inputs: int) -> list[str]:
+    """The table's placeholders for `op` (never a node's name), as `autograd.ops` gives them."""
+    if hasattr(op, "vjp_texts"):
+        return [f"⟨{op.input_name(k, n_inputs)}⟩" for k in range(n_inputs)]
+    # autograd.ops.placeholders, with the layout computed once rather than per input
+    return [f"⟨{op.input_names[group].format(i=position)}⟩"
+            for group, position in op.layout(n_inputs)]
 
 
 def unique_in_order(items: Iterable[Any]) -> list[Any]:

@@ -6,8 +6,8 @@
 >>> f.label = "f"
 >>> f.backward()
 >>> print(tree(f))
-f = a+x   data 9  grad 1
-├── a = x*y   data 6  grad 1
+f = a + x   data 9  grad 1
+├── a = x·y   data 6  grad 1
 │   ├── x   data 3  grad 3
 │   └── y   data 2  grad 3
 └── x   data 3  grad 3
@@ -17,15 +17,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograd.node import Node
 from viz.naming import DEFAULT_NUMBER_FORMAT, GraphNames, format_value
-from viz.steps import _table, check_node
+from viz.steps import _table, readable
 
 __all__ = ["tree", "table", "to_text"]
 
 
-def _describe(node: Any, names: GraphNames, show_grads: bool) -> str:
+def _describe(node: Node, names: GraphNames, show_grads: bool) -> str:
     fmt = names.number_format
-    head = names[node] if not node.parents else f"{names[node]} = {names.expression(node)}"
+    head = names[node]
+    if node.parents:
+        head = f"{head} = {names.expression(node, pretty=True)}"
     if names.is_constant(node) and names.is_scalar(node):
         head = f"{head} (constant)"
     text = f"{head}   data {format_value(node.data, fmt)}"
@@ -34,7 +37,7 @@ def _describe(node: Any, names: GraphNames, show_grads: bool) -> str:
     return text
 
 
-def tree(root: Any, *, show_grads: bool = True, number_format: str = DEFAULT_NUMBER_FORMAT,
+def tree(root: Node, *, show_grads: bool = True, number_format: str = DEFAULT_NUMBER_FORMAT,
          max_depth: int = 40) -> str:
     """The graph as an indented tree from `root` down to the leaves.
 
@@ -43,7 +46,7 @@ def tree(root: Any, *, show_grads: bool = True, number_format: str = DEFAULT_NUM
     grows with the number of edges, never exponentially; branches deeper than
     `max_depth` end in ``...``.
     """
-    check_node(root)
+    root = readable(root)
     names = GraphNames(root, number_format)
     lines: list[str] = []
     expanded: set[Any] = set()
@@ -70,15 +73,15 @@ def tree(root: Any, *, show_grads: bool = True, number_format: str = DEFAULT_NUM
     return "\n".join(lines)
 
 
-def table(root: Any, *, show_grads: bool = True,
+def table(root: Node, *, show_grads: bool = True,
           number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
     """The graph as a table, one row per node in the order the forward pass computes them."""
-    check_node(root)
+    root = readable(root)
     names = GraphNames(root, number_format)
     fmt = names.number_format
     rows = []
     for node in names.order:
-        row = [str(names.position[node] + 1), names[node], names.expression(node),
+        row = [str(names.position[node] + 1), names[node], names.expression(node, pretty=True),
                format_value(node.data, fmt)]
         if show_grads:
             row.append(format_value(node.grad, fmt))
@@ -87,7 +90,7 @@ def table(root: Any, *, show_grads: bool = True,
     return _table(header, rows)
 
 
-def to_text(root: Any, style: str = "tree", **options: Any) -> str:
+def to_text(root: Node, style: str = "tree", **options: Any) -> str:
     """`tree` or `table` by name."""
     if style == "tree":
         return tree(root, **options)

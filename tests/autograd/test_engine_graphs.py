@@ -84,6 +84,7 @@ ENGINE_BLOCKS: dict[str, Callable[..., Value]] = {
     "sum": lambda a, b, c, k: ag.sum([a, b, c]),
     "dot": lambda a, b, c, k: ag.dot([a, b], [b, c]),
     "linear": lambda a, b, c, k: ag.linear([a, b], [c, a], b),
+    "relu_linear": lambda a, b, c, k: ag.relu_linear([a, b], [c, a], b),
     "logsumexp": lambda a, b, c, k: ag.logsumexp([a, b, c]),
     "log_softmax": lambda a, b, c, k: ag.log_softmax([a, b, c])[0],
     "softmax": lambda a, b, c, k: ag.softmax([a, b, c])[2],
@@ -91,8 +92,8 @@ ENGINE_BLOCKS: dict[str, Callable[..., Value]] = {
     "mse": lambda a, b, c, k: ag.mse([a, b], [c, k]),
 }
 
-#: blocks whose op has a kink; the input to that op is ``a - b``
-KINKED = {"relu", "abs", "leaky_relu"}
+#: blocks whose op has a kink; the input to that op is ``a - b`` (relu_linear: its z)
+KINKED = {"relu", "abs", "leaky_relu", "relu_linear"}
 
 
 def torch_blocks(torch: object) -> dict[str, Callable[..., object]]:
@@ -132,6 +133,7 @@ def torch_blocks(torch: object) -> dict[str, Callable[..., object]]:
         "sum": lambda a, b, c, k: stack(a, b, c).sum(),
         "dot": lambda a, b, c, k: a * b + b * c,
         "linear": lambda a, b, c, k: a * c + b * a + b,
+        "relu_linear": lambda a, b, c, k: torch.relu(a * c + b * a + b),
         "logsumexp": lambda a, b, c, k: torch.logsumexp(stack(a, b, c), 0),
         "log_softmax": lambda a, b, c, k: torch.log_softmax(stack(a, b, c), 0)[0],
         "softmax": lambda a, b, c, k: torch.softmax(stack(a, b, c), 0)[2],
@@ -157,7 +159,9 @@ def interpret(program: Program, blocks: dict[str, Callable[..., Node]],
     for step in program.steps:
         i, j, m = (index % len(nodes) for index in step.operands)
         a, b, c = nodes[i], nodes[j], nodes[m]
-        if step.kind in KINKED:
+        if step.kind == "relu_linear":  # the kink is at z = w·x + b = a*c + b*a + b
+            kink_inputs.append(data(a) * data(c) + data(b) * data(a) + data(b))
+        elif step.kind in KINKED:
             kink_inputs.append(data(a) - data(b))
         nodes.append(blocks[step.kind](a, b, c, step.constant))
     outputs = nodes[len(variables):]

@@ -314,8 +314,8 @@ def test_formulas_read_as_vector_jacobian_products() -> None:
 
 def test_every_table_entry_has_a_formula_per_input_and_a_readable_local() -> None:
     for op in TENSOR_OPS.values():
-        assert len(op.derivatives) == len(op.input_names), op.name
         for i in range(len(op.input_names)):
+            assert op.explain(i, op.input_names).formula, op.name
             assert "g" in op.formula(i, len(op.input_names)), op.name
     x = Tensor(np.ones((2, 3)))
     node = (x @ Tensor(np.ones((3, 1)))).relu()

@@ -93,7 +93,8 @@ def test_classifier_loss_and_gradients_agree(seed: int, sizes: list[int], n_clas
 @given(seed=st.integers(0, 2**32 - 1), sizes=sizes_strategy, batch=st.integers(1, 4))
 def test_sigmoid_mse_network_agrees_including_input_gradients(seed: int, sizes: list[int],
                                                               batch: int) -> None:
-    """Seed 002's setting: sigmoid everywhere, mean squared error; inputs get gradients too."""
+    """The four-equations tutorial's setting: sigmoid everywhere, mean squared error; inputs
+    get gradients too."""
     rng = np.random.default_rng(seed)
     params = random_network(rng, sizes)
     x_data, targets = rng.normal(size=(batch, sizes[0])), rng.uniform(size=(batch, sizes[-1]))

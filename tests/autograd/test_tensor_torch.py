@@ -109,7 +109,8 @@ def test_mse_matches_torch() -> None:
 
 
 def test_mlp_step_matches_torch() -> None:
-    """Seed 001's network shape, scaled down: ReLU MLP, cross-entropy, one backward."""
+    """The NumPy MNIST tutorial's network shape, scaled down: ReLU MLP, cross-entropy, one
+    backward."""
     rng = np.random.default_rng(5)
     sizes = [12, 8, 8, 10]
     weights = [rng.normal(size=(i, o)) * np.sqrt(2 / i) for i, o in itertools.pairwise(sizes)]

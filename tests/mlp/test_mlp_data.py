@@ -154,6 +154,36 @@ def test_standardizer_edge_cases() -> None:
     assert repr(scaler) == "Standardizer(2 features)"
 
 
+def test_standardizer_near_float64_limits_is_right_not_infinite() -> None:
+    """Values near 1e308 overflow the plain sums, and the squares of a spread near 1e-300
+    underflow to 0; standardizing is scale-free, so the results must be those of the
+    same data scaled into a comfortable range."""
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(40, 3))
+    for factor, ordinary in ((1.7e308 / np.abs(base).max(), 1e-300), (1e-300, 1e300)):
+        X = base * factor
+        scaler = Standardizer().fit(X)
+        assert np.all(np.isfinite(scaler.mean)) and np.all(np.isfinite(scaler.scale))
+        assert np.all(scaler.scale > 0)
+        expected = Standardizer().fit_transform(X * ordinary)
+        np.testing.assert_allclose(scaler.transform(X), expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(scaler.inverse_transform(expected), X, rtol=1e-12)
+    extreme = np.array([[1.7e308], [1.7e308], [-1.7e308]])  # x - mean overflows for row 3
+    np.testing.assert_allclose(Standardizer().fit_transform(extreme).ravel(),
+                               [np.sqrt(0.5), np.sqrt(0.5), -np.sqrt(2.0)], rtol=1e-14)
+
+
+def test_standardized_values_beyond_float64_are_an_error() -> None:
+    scaler = Standardizer().fit([[0.0], [1e-300]])
+    assert scaler.scale is not None and scaler.scale[0] == pytest.approx(5e-301)
+    with pytest.raises(ValueError, match=r"standardized value of sample 1, feature 0 is "
+                                         r"beyond float64's range"):
+        scaler.transform([[0.0], [1e308]])
+    wide = Standardizer().fit([[-1e308], [1e308]])
+    with pytest.raises(ValueError, match="restored value of sample 0"):
+        wide.inverse_transform([[3.0]])
+
+
 # -- synthetic sets ------------------------------------------------------------------------
 
 
@@ -220,6 +250,23 @@ def test_metrics_reject_bad_labels() -> None:
         confusion_matrix([-1], [0])
     with pytest.raises(ValueError, match="2 class names for 3 classes"):
         format_confusion_matrix(np.eye(3, dtype=int), ["a", "b"])
+
+
+def test_a_huge_label_is_an_error_not_a_huge_matrix() -> None:
+    """A label of 10**5 would make a matrix of 10**10 counts (80 GB)."""
+    with pytest.raises(ValueError, match=r"label 100000 would make a 100001 x 100001 "
+                                         r"confusion matrix.*at most 1000"):
+        confusion_matrix([0, 10**5], [0, 1])
+    with pytest.raises(ValueError, match=r"label 100000 would make"):
+        classification_report([0, 1], [0, 10**5])
+    with pytest.raises(ValueError, match="n_classes must be between 1 and 1000, got 100000"):
+        confusion_matrix([0, 1], [0, 1], n_classes=10**5)
+    assert confusion_matrix([999], [0]).shape == (1000, 1000)
+    for labels in ([np.inf], [1e300], [np.nan]):
+        with pytest.raises(TypeError, match="integer class labels"):
+            confusion_matrix(labels, [0])
+    with pytest.raises(ValueError, match="beyond int64"):
+        confusion_matrix(np.array([2**63], dtype=np.uint64), [0])
 
 
 def test_bad_argument_types_are_named_not_a_traceback() -> None:

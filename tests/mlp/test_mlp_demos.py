@@ -28,7 +28,8 @@ def test_iris_fast_configuration_reaches_the_target() -> None:
     assert np.bincount(result.y_test).tolist() == [10, 10, 10]
 
 
-def test_iris_seed_002_network_learns_too() -> None:
+def test_iris_sigmoid_mse_network_learns_too() -> None:
+    """The four-equations tutorial's sigmoid + MSE network, on Iris."""
     config = replace(iris.NETWORKS["sigmoid-mse"], epochs=30)
     result = iris.train_iris(0, config, progress=False)
     assert result.model.activation == "sigmoid" and result.model.output == "sigmoid"

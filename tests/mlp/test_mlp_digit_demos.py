@@ -41,7 +41,8 @@ def test_digits_demo_reaches_97_percent(tmp_path: Path,
     assert isinstance(saved, TensorMLP) and saved.metadata["dataset"] == "uci-digits-8x8"
 
 
-def test_digits_seed_002_network_learns() -> None:
+def test_digits_sigmoid_mse_network_learns() -> None:
+    """The four-equations tutorial's sigmoid + MSE network, on the digits."""
     result = digits.train_digits(0, digits.NETWORKS["sigmoid-mse"], progress=False)
     assert (result.model.activation, result.model.output) == ("sigmoid", "sigmoid")
     assert result.test_accuracy >= 0.96
@@ -52,7 +53,7 @@ def test_digits_on_the_value_engine_takes_the_same_steps() -> None:
     config = replace(digits.DigitsConfig(), hidden=(4,), epochs=1, batch_size=64)
     scalar = digits.train_digits(1, replace(config, engine="value"), progress=False)
     array = digits.train_digits(1, config, progress=False)
-    assert type(scalar.model) is MLP and isinstance(array.model, TensorMLP)
+    assert scalar.model.engine == "value" and isinstance(array.model, TensorMLP)
     assert array.history.loss == pytest.approx(scalar.history.loss, rel=1e-12)
     assert np.array_equal(array.test_predictions, scalar.test_predictions)
 
@@ -94,10 +95,11 @@ def test_a_short_mnist_run_learns(monkeypatch: pytest.MonkeyPatch,
     assert "confusion matrix (test):" in out
 
 
-def _seed_001_train(layers: list[tuple[np.ndarray, np.ndarray]], image: np.ndarray,
+def _tutorial_train(layers: list[tuple[np.ndarray, np.ndarray]], image: np.ndarray,
                     label: int, learning_rate: float = 0.01) -> None:
-    """Seed 001's ``NeuralNetwork.train`` for one image, as written there (column vectors,
-    ``W @ a + b``, softmax, ``grad_z = a - onehot``), updating `layers` in place."""
+    """The NumPy MNIST tutorial's ``NeuralNetwork.train`` for one image, as written there
+    (column vectors, ``W @ a + b``, softmax, ``grad_z = a - onehot``), updating `layers`
+    in place."""
     activations, preactivations = [image], [None]
     for k, (weights, biases) in enumerate(layers):
         z = weights @ activations[-1] + biases
@@ -120,8 +122,9 @@ def _seed_001_train(layers: list[tuple[np.ndarray, np.ndarray]], image: np.ndarr
         biases -= learning_rate * grad_b
 
 
-def test_batch_size_1_is_seed_001s_per_sample_sgd() -> None:
-    """``--batch-size 1 --lr 0.01``: every step is seed 001's update for one image."""
+def test_batch_size_1_is_the_mnist_tutorials_per_sample_sgd() -> None:
+    """``--batch-size 1 --lr 0.01``: every step is the NumPy MNIST tutorial's update for
+    one image."""
     rng = np.random.default_rng(0)
     images, y = rng.random((12, 784)), rng.integers(0, 10, size=12)
     model = MLP(784, [200, 200, 10], init="he", seed=0, engine="tensor")
@@ -129,7 +132,7 @@ def test_batch_size_1_is_seed_001s_per_sample_sgd() -> None:
     fit(model, images, y, optimizer="sgd", lr=0.01, batch_size=1, epochs=1, shuffle=False,
         progress=False)
     for image, label in zip(images, y):
-        _seed_001_train(layers, image, int(label))
+        _tutorial_train(layers, image, int(label))
     for (ours, our_bias), (theirs, their_bias) in zip(model.get_weights(), layers):
         assert np.allclose(ours, theirs, rtol=1e-12, atol=1e-15)
         assert np.allclose(our_bias, their_bias, rtol=1e-12, atol=1e-15)

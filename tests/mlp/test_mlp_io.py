@@ -333,6 +333,14 @@ def test_state_dict_layout_without_torch() -> None:
         ({"0.weight": np.zeros((3, 4)), "0.bias": np.zeros(4), "2.weight": np.zeros((2, 4)),
           "2.bias": np.zeros(2)}, r"layer 0 W: expected shape \(4, 3\)"),
         ([1, 2], "must be a mapping"),
+        # keys PyTorch never writes, which would silently overwrite or reorder layers
+        ({"0.weight": np.zeros((4, 3)), "00.weight": np.ones((4, 3)), "0.bias": np.zeros(4)},
+         r"key '00\.weight' is not how PyTorch names Linear 0's weight \('0\.weight'\), and "
+         r"it clashes with '0\.weight'"),
+        ({"01.weight": np.zeros((4, 3))}, r"'01\.weight' is not how PyTorch names Linear 1"),
+        ({"\u0660.weight": np.zeros((4, 3))}, r"key '\u0660\.weight': expected '<index>"),
+        ({"0.weight\n": np.zeros((4, 3))}, r"key '0\.weight\\n': expected '<index>"),
+        ({"9" * 5000 + ".weight": np.zeros((4, 3))}, "expected '<index>.weight'"),
     ],
 )
 def test_bad_state_dicts_leave_the_model_unchanged(state: Any, message: str) -> None:

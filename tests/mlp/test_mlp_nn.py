@@ -14,9 +14,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import autograd
-from autograd import Value, gradcheck, topological_order
+from autograd import Value, gradcheck, topological_order, unfuse
 from mlp import MLP, Layer, ModelFormatError, Neuron, TensorLayer
-from mlp.losses import LOSSES, mean
+from mlp.losses import LOSSES, cross_entropy, mean
 
 # -- construction ----------------------------------------------------------------------------
 
@@ -29,7 +29,7 @@ def test_shape_parameter_count_and_repr() -> None:
                            "403 parameters)")
     assert "total 403 parameters" in model.summary()
     assert "L2" in model.summary() and "softmax (out)" in model.summary()
-    assert repr(model.layers[0]) == "Layer(L0: 4 -> 16, relu, 80 parameters)"
+    assert repr(model.layers[0]) == "ValueLayer(L0: 4 -> 16, relu, 80 parameters)"
     assert repr(model.layers[0].neurons[2]) == "Neuron(L0.N2: 4 inputs, relu)"
     assert len(model) == 3 and list(model) == model.layers
 
@@ -52,8 +52,35 @@ def test_sums_and_activations_are_labelled(fused: bool) -> None:
     model = MLP(2, [2, 2], output="softmax", seed=0, fused=fused)
     out = model([0.5, -1.0])
     labels = {n.label for n in topological_order(out[0])}
-    assert {"L0.N0.z", "L0.N0.a", "L0.N1.z", "L0.N1.a", "L1.N0.z", "L1.N1.z"} <= labels
+    # A fused ReLU neuron is one node labelled with its activation; unfuse splits it into
+    # z and a again, as the drawings and steppers show it.
+    hidden = {"L0.N0.z", "L0.N0.a", "L0.N1.z", "L0.N1.a"}
+    assert (hidden & labels == {"L0.N0.a", "L0.N1.a"}) if fused else hidden <= labels
+    split = {n.label for n in topological_order(unfuse(out[0]))}
+    assert {*hidden, "L1.N0.z", "L1.N1.z"} <= split
     assert [v.label for v in out] == ["out0", "out1"]
+
+
+def test_a_fused_model_gives_the_numbers_of_its_unfused_graph_bit_for_bit() -> None:
+    X = np.random.default_rng(3).normal(size=(6, 3))
+    model = MLP(3, [5, 4, 2], activation="relu", output="softmax", seed=1)
+    loss = mean([cross_entropy(z, int(k % 2)) for k, z in
+                 enumerate(model.forward_batch(X, logits=True))])
+    assert any(n.op is not None and n.op.name == "relu_linear"
+               for n in topological_order(loss))
+    loss.backward()
+    fused = [p.grad for p in model.parameters()]
+    split = unfuse(loss)
+    model.zero_grad()
+    split.backward()
+    assert split.data == loss.data
+    assert [p.grad for p in model.parameters()] == fused
+    # and op by op (every product) agrees to rounding
+    slow = MLP(3, [5, 4, 2], activation="relu", output="softmax", seed=1, fused=False)
+    slow_loss = mean([cross_entropy(z, int(k % 2)) for k, z in
+                      enumerate(slow.forward_batch(X, logits=True))])
+    slow_loss.backward()
+    assert [p.grad for p in slow.parameters()] == pytest.approx(fused, rel=1e-12, abs=1e-15)
 
 
 def test_same_seed_same_model_and_different_seed_differs() -> None:

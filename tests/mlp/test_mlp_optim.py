@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import math
+import signal
+import sys
+import threading
+from typing import Any
 
+import numpy as np
 import pytest
 
 from autograd import Value
+from mlp import MLP, optim
+from mlp.losses import LOSSES
 from mlp.optim import SGD, Adam, LinearLR, StepLR, get_optimizer
 
 
@@ -205,3 +212,138 @@ def test_updates_match_torch(kind: str) -> None:
         theirs.grad = torch.tensor(g, dtype=torch.float64)
         ref.step()
     assert [p.data for p in ours] == pytest.approx(theirs.detach().tolist(), rel=1e-12)
+
+
+# -- a step is all or nothing ----------------------------------------------------------------
+
+
+def _optimizer(kind: str, params: list[Any]) -> SGD | Adam:
+    if kind == "adam":
+        return Adam(params, lr=0.05, weight_decay=0.1)
+    return SGD(params, lr=0.1, momentum=0.0 if kind == "sgd" else 0.9,
+               nesterov=kind == "nesterov", weight_decay=0.0 if kind == "sgd" else 0.01)
+
+
+def _trained_once(kind: str, engine: str) -> tuple[MLP, SGD | Adam]:
+    """A model with gradients and an optimizer that has already stepped once (so it has
+    momentum or running averages to lose)."""
+    model = MLP(2, [3, 2], seed=1, engine=engine)
+    opt = _optimizer(kind, model.parameters())
+    x, y = np.array([[0.5, -1.0], [2.0, 0.3]]), np.array([0, 1])
+    for _ in range(2):
+        opt.zero_grad()
+        model.batch_loss(LOSSES["cross_entropy"], x, y)[0].backward()
+        if opt.steps == 0:
+            opt.step()
+    return model, opt
+
+
+def _snapshot(model: MLP, opt: SGD | Adam) -> tuple[Any, ...]:
+    state = [getattr(opt, name) for name in ("velocity", "m", "v") if hasattr(opt, name)]
+    return (repr([w.tolist() for pair in model.get_weights() for w in pair]),
+            repr([[np.asarray(x).tolist() for x in s] for s in state]), opt.steps)
+
+
+class _CtrlCAtLine:
+    """A trace function that sends this process SIGINT (Ctrl-C) at the `k`-th line run in
+    mlp/optim.py; counts the lines when `k` is 0."""
+
+    def __init__(self, k: int) -> None:
+        self.k, self.lines = k, 0
+
+    def __call__(self, frame: Any, event: str, arg: Any) -> Any:
+        if event == "line" and frame.f_code.co_filename == optim.__file__:
+            self.lines += 1
+            if self.lines == self.k:
+                signal.raise_signal(signal.SIGINT)
+        return self
+
+
+def _step_traced(opt: SGD | Adam, tracer: _CtrlCAtLine) -> None:
+    sys.settrace(tracer)
+    try:
+        opt.step()
+    finally:
+        sys.settrace(None)
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "nesterov", "adam"])
+def test_ctrl_c_anywhere_in_a_step_leaves_a_whole_step(kind: str, engine: str) -> None:
+    """Ctrl-C at every line a step runs, in turn: KeyboardInterrupt comes, and the model
+    and the optimizer's state are as before the step or as after a whole one."""
+    original = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own
+    try:
+        _ctrl_c_at_every_line(kind, engine)
+    finally:
+        signal.signal(signal.SIGINT, original)
+
+
+def _ctrl_c_at_every_line(kind: str, engine: str) -> None:
+    model, opt = _trained_once(kind, engine)
+    before = _snapshot(model, opt)
+    counter = _CtrlCAtLine(0)
+    _step_traced(opt, counter)
+    after = _snapshot(model, opt)
+    assert after != before and counter.lines > 10
+    outcomes = set()
+    for k in range(1, counter.lines + 1):
+        model, opt = _trained_once(kind, engine)
+        arrays = [p.data for p in model.parameters()]
+        with pytest.raises(KeyboardInterrupt):
+            _step_traced(opt, _CtrlCAtLine(k))
+        now = _snapshot(model, opt)
+        assert now in (before, after), f"Ctrl-C at line {k} left half a step"
+        outcomes.add("before" if now == before else "after")
+        if now == before:
+            opt.step()  # and the next step is the one that was stopped
+            assert _snapshot(model, opt) == after
+        if engine == "tensor":
+            assert all(p.data is a for p, a in zip(model.parameters(), arrays))  # in place
+    assert outcomes == {"before", "after"}  # Ctrl-C came both before and during updates
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_a_step_calls_the_users_sigint_handler_once_it_is_done() -> None:
+    model, opt = _trained_once("momentum", "value")
+    calls: list[tuple[int, tuple[Any, ...]]] = []
+    before = _snapshot(model, opt)
+    original = signal.signal(signal.SIGINT, lambda signum, frame: calls.append(
+        (signum, _snapshot(model, opt))))
+    try:
+        counter = _CtrlCAtLine(0)
+        _step_traced(opt, counter)  # counts the lines
+        model, opt = _trained_once("momentum", "value")
+        _step_traced(opt, _CtrlCAtLine(counter.lines - 1))
+        assert len(calls) == 1 and calls[0][0] == signal.SIGINT
+        assert calls[0][1] != before and calls[0][1] == _snapshot(model, opt)  # after it
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _step_traced(opt, _CtrlCAtLine(counter.lines - 1))  # ignored stays ignored
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, original)
+
+
+def test_a_step_in_another_thread_runs_as_usual() -> None:
+    model, opt = _trained_once("adam", "tensor")
+    expected_model, expected_opt = _trained_once("adam", "tensor")
+    expected_opt.step()
+    worker = threading.Thread(target=opt.step)
+    worker.start()
+    worker.join(timeout=60)
+    assert _snapshot(model, opt) == _snapshot(expected_model, expected_opt)
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_a_bad_gradient_is_refused_before_anything_changes(engine: str) -> None:
+    model, opt = _trained_once("adam", engine)
+    before = _snapshot(model, opt)
+    last = model.parameters()[-1]
+    bad: list[Any] = ["0.1", None, True] if engine == "value" else \
+        [np.zeros((7,)), np.zeros(last.shape, dtype=np.complex128), "0.1"]
+    for grad in bad:
+        last.grad = grad
+        with pytest.raises(ValueError, match=r"parameter \d+ \(L1\.\S+\): its grad is .*; "
+                                             r"no parameter was changed"):
+            opt.step()
+        assert _snapshot(model, opt) == before

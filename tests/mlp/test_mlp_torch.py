@@ -91,6 +91,29 @@ def test_from_torch_refuses_what_an_mlp_cannot_be(modules, message: str) -> None
         MLP.from_torch(nn.Linear(2, 2))
 
 
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_bfloat16_weights_are_refused_with_the_way_out(engine: str) -> None:
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    model = MLP(2, [3, 1], seed=0, engine=engine)
+    before = model.get_weights()
+    half = seq.to(torch.bfloat16)
+    message = r"layer 0 W: a torch\.bfloat16 tensor, which NumPy cannot hold; convert it " \
+              r"first with \.float\(\) or \.double\(\)"
+    with pytest.raises(ModelFormatError, match=message):
+        MLP.from_torch(half, engine=engine)
+    with pytest.raises(ModelFormatError, match=message):
+        model.load_state_dict(half.state_dict())
+    assert all(np.array_equal(a, b) for pa, pb in zip(model.get_weights(), before)
+               for a, b in zip(pa, pb))
+    # the way out works, exactly: bfloat16 numbers are float32 numbers
+    model.load_state_dict(half.float().state_dict())
+    assert np.array_equal(model.get_weights()[0][0], half[0].weight.float().detach().numpy())
+    with pytest.raises(ModelFormatError, match=r"layer 0 W: expected real numbers, got a "
+                                               r"torch\.complex64 tensor"):
+        model.load_state_dict({**seq.float().state_dict(),
+                               "0.weight": torch.zeros(3, 2, dtype=torch.complex64)})
+
+
 def test_to_torch_default_dtype_is_torchs() -> None:
     seq = MLP(2, [3, 1], seed=0).to_torch()
     assert next(seq.parameters()).dtype == torch.get_default_dtype()
@@ -107,3 +130,17 @@ def test_importing_the_library_does_not_import_torch_or_matplotlib() -> None:
         capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_float32_module_becomes_a_float32_tensor_model() -> None:
+    seq = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))  # torch's float32
+    model = MLP.from_torch(seq, engine="tensor", dtype="float32")
+    assert model.dtype == "float32"
+    assert all(np.array_equal(p.data, q.detach().numpy())
+               for p, q in zip(model.parameters(), seq.parameters()))
+    X = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    ours, theirs = model.forward_array(X), seq(torch.tensor(X)).detach().numpy()
+    assert ours.dtype == np.float32 and np.allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+    assert MLP.from_torch(seq).dtype == "float64"
+    with pytest.raises(ValueError, match="the value engine computes with Python floats"):
+        MLP.from_torch(seq, dtype="float32")

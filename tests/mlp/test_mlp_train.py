@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from mlp import (
     MLP,
     SGD,
+    History,
     StepLR,
     TrainingDivergedError,
     evaluate,
@@ -18,6 +21,7 @@ from mlp import (
     make_moons,
     make_xor,
 )
+from mlp.losses import LOSSES, Loss
 
 
 def _blobs(n: int = 60, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -234,3 +238,96 @@ def test_progress_bar_can_be_forced(capsys: pytest.CaptureFixture[str]) -> None:
     fit(MLP(2, [3, 3], seed=0), X, y, epochs=2, progress=None)  # stderr is not a tty here
     fit(MLP(2, [3, 3], seed=0), X, y, epochs=2, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_fit_without_targets_says_so() -> None:
+    X, _ = _blobs(12)
+    model = MLP(2, [4, 3], seed=0)
+    with pytest.raises(TypeError, match=r"y is None: .*one target per sample"):
+        fit(model, X, None, epochs=1, progress=False)
+    with pytest.raises(TypeError, match="one target per sample, got a single int"):
+        fit(model, X, 3, epochs=1, progress=False)
+    with pytest.raises(TypeError, match="y is None"):
+        evaluate(model, X, None)
+
+
+# -- what the model holds when training stops with an exception ------------------------------
+
+
+class _StopAt:
+    """on_epoch_end that keeps each epoch's weights and raises `error` after epoch `last`."""
+
+    def __init__(self, model: MLP, last: int, error: BaseException) -> None:
+        self.model, self.last, self.error = model, last, error
+        self.weights: list[list[tuple[np.ndarray, np.ndarray]]] = []
+
+    def __call__(self, epoch: int, history: History) -> None:
+        self.weights.append(self.model.get_weights())
+        if epoch == self.last:
+            raise self.error
+
+
+def _same(a: list[tuple[np.ndarray, np.ndarray]], b: list[tuple[np.ndarray, np.ndarray]]
+          ) -> bool:
+    return all(np.array_equal(x, y) for pa, pb in zip(a, b) for x, y in zip(pa, pb))
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_an_interrupt_with_early_stopping_restores_the_best_weights(engine: str) -> None:
+    X, y = _blobs(60)
+    model = MLP(2, [8, 3], seed=0, engine=engine)
+    # a learning rate this large makes the loss wander, so the best epoch is not the last
+    stop = _StopAt(model, 7, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, X, y, optimizer="sgd", lr=3.0, epochs=50, early_stopping=20, seed=1,
+            batch_size=8, validation_data=(X, y), progress=False, on_epoch_end=stop)
+    # the monitored loss is the validation loss measured after each epoch
+    val_losses = [evaluate(MLP.from_weights(w, engine=engine), X, y)[0]
+                  for w in stop.weights[:7]]
+    best = int(np.argmin(val_losses))
+    assert best < 6, "the test needs a best epoch before the last one"
+    assert _same(model.get_weights(), stop.weights[best])
+    assert not _same(model.get_weights(), stop.weights[7])
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_divergence_with_early_stopping_restores_the_best_and_keeps_the_history(
+        engine: str) -> None:
+    X, y = _blobs(60)
+    model = MLP(2, [8, 3], seed=0, engine=engine)
+    opt = SGD(model.parameters(), lr=0.1)
+
+    def blow_up(epoch: int, history: History) -> None:
+        kept.append(model.get_weights())
+        if epoch == 4:
+            opt.lr = 1e300  # the next epoch's loss becomes inf or NaN
+
+    kept: list[list[tuple[np.ndarray, np.ndarray]]] = []
+    with pytest.raises(TrainingDivergedError) as caught:
+        fit(model, X, y, optimizer=opt, epochs=50, early_stopping=10, seed=0, batch_size=8,
+            progress=False, on_epoch_end=blow_up)
+    history = caught.value.history
+    assert history is not None and history.epochs == 5 and history.best_epoch is not None
+    assert history.loss[history.best_epoch] == min(history.loss)
+    assert _same(model.get_weights(), kept[history.best_epoch])
+    assert np.all(np.isfinite(model.forward_array(X)))
+
+
+def test_an_interrupt_without_early_stopping_leaves_the_last_whole_step() -> None:
+    X, y = _blobs(40)
+    model = MLP(2, [8, 3], seed=0, engine="tensor")
+    calls: list[list[tuple[np.ndarray, np.ndarray]]] = []
+    base = LOSSES["cross_entropy"]
+
+    def interrupting(outputs: Any, targets: Any) -> Any:
+        calls.append(model.get_weights())
+        if len(calls) == 4:  # in the forward pass of the 4th batch
+            raise KeyboardInterrupt
+        return base(outputs, targets)
+
+    loss = Loss("cross_entropy", interrupting, True, "multi")
+    start = model.get_weights()
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, X, y, loss=loss, optimizer="sgd", epochs=3, batch_size=10, progress=False)
+    assert _same(model.get_weights(), calls[3]) and not _same(calls[3], start)

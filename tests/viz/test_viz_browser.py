@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from viz_graphs import seed_graph
+from viz_graphs import chain_rule_graph
 
 import viz
 
@@ -58,7 +58,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def standalone_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """The chain rule's stepping page (forward and backward), and its number of frames."""
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c, forward=True)
     path = tmp_path_factory.mktemp("page") / "steps.html"
     return viz.write_html(frames, path, title="f = x(2y + z)"), len(frames)
@@ -106,7 +106,7 @@ _NOTEBOOK = """<!DOCTYPE html>
 
 
 def test_two_steppers_and_a_text_area(browser: Any, tmp_path: Path, shots: Path) -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     first = viz.stepper(c, title="first")
     x = viz.build("x*y + x", {"x": 2.0, "y": 5.0}).root
     second = viz.stepper(x, forward=False, title="second")

@@ -25,7 +25,7 @@ from viz.expr import (
 )
 
 
-def test_seed_expression() -> None:
+def test_chain_rule_expression() -> None:
     expr = build("x*(2*y + z)", {"x": 3, "y": 1, "z": 2})
     assert expr.root.data == 12.0
     assert list(expr.variables) == ["x", "y", "z"]

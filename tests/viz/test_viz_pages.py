@@ -7,59 +7,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from viz_graphs import seed_graph
+from viz_graphs import chain_rule_graph
 
 import viz
 from autograd import Value
-from viz.steps import backward_steps
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
 
 
-def test_frames_cover_every_step_and_end_with_backwards_gradients() -> None:
-    c, v = seed_graph()
-    frames = viz.frames(c)
-    n_edges = sum(len(n.parents) for n in viz.GraphNames(c).order)
-    assert [f.kind for f in frames] == ["seed"] + ["backward"] * n_edges + ["done"]
-    assert [f.index for f in frames] == list(range(len(frames)))
-    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (4.0, 6.0, 3.0)
-    # Each backward frame's caption is its step's chain rule, and the picture shows the
-    # gradient the input has just received.
-    for frame in frames[1:-1]:
-        step = frame.step
-        assert frame.caption[0] == step.chain_rule()
-        assert f"grad {viz.format_value(step.grad_after)}" in frame.graph.source
-    assert frames[-1].caption == ("dc/dx = 4", "dc/dy = 6", "dc/dz = 3")
-
-
-def test_frames_start_fresh_unless_asked_to_accumulate() -> None:
-    c, v = seed_graph()
-    c.backward()
-    viz.frames(c)
-    assert v["x"].grad == 4.0  # not 8: the frames show one pass from zero
-    viz.frames(c, fresh=False)
-    assert v["x"].grad == 8.0  # like a second backward(), leaves accumulate
-
-
-def test_unknown_gradients_show_question_marks_until_reached() -> None:
-    c, _ = seed_graph()
-    frames = viz.frames(c)
-    assert frames[0].graph.source.count("grad ?") == 6  # only the root is known
-    assert frames[-1].graph.source.count("grad ?") == 0
-
-
-def test_forward_frames() -> None:
-    c, _ = seed_graph()
-    frames = viz.frames(c, forward=True)
-    forward = [f for f in frames if f.kind == "forward"]
-    assert len(forward) == 1 + 3  # the inputs, then a, b, c
-    assert forward[0].graph.source.count("data ?") == 3
-    assert forward[-1].caption == ("c = x*b = 12",)
-    assert "data ?" not in forward[-1].graph.source
-
-
 def test_the_current_edge_is_highlighted() -> None:
-    c, v = seed_graph()
+    c, v = chain_rule_graph()
     frames = viz.frames(c)
     names = viz.GraphNames(c)
     into_z = next(f for f in frames if f.step is not None and f.step.input is v["z"])
@@ -70,7 +27,7 @@ def test_the_current_edge_is_highlighted() -> None:
 
 @needs_dot
 def test_write_frames_numbers_the_pictures(tmp_path: Path) -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c)
     paths = viz.write_frames(frames, tmp_path / "frames", format="svg")
     assert [p.name for p in paths] == [f"frame_{k:03d}.svg" for k in range(len(frames))]
@@ -85,7 +42,7 @@ def test_write_frames_numbers_the_pictures(tmp_path: Path) -> None:
 
 @needs_dot
 def test_html_page_is_self_contained_and_has_every_frame(tmp_path: Path) -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c, forward=True)
     path = viz.write_html(frames, tmp_path / "steps.html", title="f = x(2y + z)")
     page = path.read_text()
@@ -112,7 +69,7 @@ def test_html_page_is_self_contained_and_has_every_frame(tmp_path: Path) -> None
 
 
 def test_html_page_needs_frames_and_matching_pictures() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c)
     with pytest.raises(ValueError, match="no frames"):
         viz.html_page([])
@@ -121,32 +78,6 @@ def test_html_page_needs_frames_and_matching_pictures() -> None:
     page = viz.html_page(frames, "<title & more>", svgs=["<svg></svg>"] * len(frames))
     assert "<title>&lt;title &amp; more&gt;</title>" in page
     assert "<title & more>" not in page
-
-
-def test_step_records_drive_the_pictures_not_the_live_graph() -> None:
-    # A frame drawn mid-pass keeps its numbers even after the pass goes on.
-    x = Value(2.0, "x")
-    f = x * x
-    f.label = "f"
-    frames = viz.frames(f)
-    assert "grad 2" in frames[1].graph.source and "grad 4" in frames[2].graph.source
-    # x held 4 from the frames' pass: a new pass sums its own 2 + 2 and then adds the 4
-    steps = list(backward_steps(f))
-    assert [(s.grad_after, s.held_before) for s in steps] == [(2.0, 4.0), (4.0, 4.0)]
-    assert steps[-1].final_grad == x.grad == 8.0
-    assert re.search(r"x</B></TD><TD>data 2</TD><TD>grad 2<", frames[1].graph.source)
-
-
-def test_frames_of_a_pass_onto_held_gradients_say_what_the_leaves_end_with() -> None:
-    c, v = seed_graph()
-    c.backward()
-    frames = viz.frames(c, fresh=False)
-    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (8.0, 12.0, 6.0)
-    done = frames[-1].caption
-    assert done[:3] == ("dc/dx = 8", "dc/dy = 12", "dc/dz = 6")
-    assert "x.grad = 4 + 4 = 8" in " ".join(done)
-    into_z = next(f for f in frames if f.step is not None and f.step.input is v["z"])
-    assert into_z.caption[-1] == "z.grad: 0 -> 3 (+ 3 held before the pass = 6)"
 
 
 def _no_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,7 +89,7 @@ def _no_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_without_graphviz_the_page_is_written_with_dot_text(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _no_dot(tmp_path, monkeypatch)
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c)
     target = tmp_path / "steps.html"
     with pytest.raises(viz.GraphvizNotFoundError) as info:
@@ -177,7 +108,7 @@ def test_without_graphviz_the_page_is_written_with_dot_text(
 def test_without_graphviz_every_frame_is_written_as_dot(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _no_dot(tmp_path, monkeypatch)
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c)
     with pytest.raises(viz.GraphvizNotFoundError) as info:
         viz.write_frames(frames, tmp_path / "frames", format="png")
@@ -205,7 +136,7 @@ def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", recording_replace)
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     if shutil.which("dot"):
         viz.write_html(viz.frames(c), target)
     else:
@@ -235,15 +166,16 @@ def _component_id(fragment: str) -> str:
 
 
 def test_stepper_is_the_function_and_shows_both_passes() -> None:
-    c, v = seed_graph()
+    c, v = chain_rule_graph()
     stepper = viz.stepper(c)
     assert isinstance(stepper, viz.Stepper) and callable(viz.stepper)
     kinds = [frame.kind for frame in stepper.frames]
-    assert kinds == ["forward"] * 4 + ["seed"] + ["backward"] * 6 + ["done"]
+    assert kinds == ["forward"] * 4 + ["output_gradient"] + ["backward"] * 6 + ["done"]
     assert stepper.title == "Forward and backward pass of c"
     assert repr(stepper) == ("<Stepper 'Forward and backward pass of c': 12 frames "
-                             "(4 forward, 1 seed, 6 backward, 1 done)>")
-    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (4.0, 6.0, 3.0)
+                             "(4 forward, 8 backward)>")
+    # a pass of its own: stepping never touches a node's grad
+    assert (v["x"].grad, v["y"].grad, v["z"].grad) == (0.0, 0.0, 0.0)
     # The README's example prints this line.
     x, y, z = Value(3.0, "x"), Value(1.0, "y"), Value(2.0, "z")
     f = x * (2 * y + z)
@@ -251,11 +183,12 @@ def test_stepper_is_the_function_and_shows_both_passes() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert f"\n{viz.stepper(f)!r}\n" in readme
     backward_only = viz.stepper(c, forward=False, title="mine")
-    assert next(f.kind for f in backward_only.frames) == "seed" and backward_only.title == "mine"
+    assert next(f.kind for f in backward_only.frames) == "output_gradient"
+    assert backward_only.title == "mine"
 
 
 def test_each_display_is_a_component_of_its_own() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     stepper = viz.Stepper(viz.frames(c), "t")
     svgs = ['<svg viewBox="0 0 10 10"><g id="graph0"><g id="node1"></g></g></svg>'
             for _ in stepper.frames]
@@ -306,9 +239,9 @@ def test_every_user_string_is_escaped() -> None:
 
 
 def test_frames_and_steps_have_short_reprs_and_rich_displays() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c)
-    assert repr(frames[2]) == "<Frame 2: backward, 'Backward step 2 of 6: c = x*b'>"
+    assert repr(frames[2]) == "<Frame 2: backward, 'Backward step 2 of 6: c = x·b'>"
     steps = list(viz.backward_steps(c))
     table = viz.steps_table(steps)
     assert len(table) == 6 and list(table) == steps and table[0] is steps[0]
@@ -316,11 +249,11 @@ def test_frames_and_steps_have_short_reprs_and_rich_displays() -> None:
     assert repr(table).startswith("<StepTable: 6 backward steps>\n")
     page = table._repr_html_()
     assert page.count("<tr>") == 1 + 6
-    assert "<td" in page and "dc/dz = dc/db * db/dz = x * 1 = 3 * 1 = 3" in page
-    assert "c = x*b" in page and "d(a*b)/db = a" in page
+    assert "<td" in page and "dc/dz = dc/db · ∂(a + z)/∂z = 3 · 1 = 3" in page
+    assert "c = x·b" in page and "∂(⟨a⟩·⟨b⟩)/∂⟨b⟩ = ⟨a⟩" in page
     forward = viz.steps_table(viz.forward_steps(c))
     assert str(forward) == viz.format_forward(viz.forward_steps(c))
-    assert "<td" in forward._repr_html_() and ">x*b<" in forward._repr_html_()
+    assert "<td" in forward._repr_html_() and ">x·b<" in forward._repr_html_()
     assert isinstance(table[1:3], viz.StepTable) and len(table[1:3]) == 2
     assert "no steps" in viz.steps_table([])._repr_html_()
     with pytest.raises(TypeError, match="one kind"):
@@ -331,7 +264,7 @@ def test_frames_and_steps_have_short_reprs_and_rich_displays() -> None:
 
 @needs_dot
 def test_a_frame_shows_its_picture() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frame = viz.frames(c)[3]
     shown = frame._repr_html_()
     assert shown.count("<svg") == 1 and "Backward step 3 of 6" in shown
@@ -348,16 +281,18 @@ def test_tensor_graphs_step_too() -> None:
     loss.label = "L"
     stepper = viz.stepper(loss)
     kinds = [frame.kind for frame in stepper.frames]
-    assert kinds == ["forward"] * 4 + ["seed"] + ["backward"] * 4 + ["done"]
+    assert kinds == ["forward"] * 4 + ["output_gradient"] + ["backward"] * 4 + ["done"]
     fragment = stepper.html(svgs=["<svg></svg>"] * len(stepper))
     assert "dL/dW = (dL/da) @ x.T" in fragment
-    np.testing.assert_allclose(w.grad, (1 - np.tanh(w.data @ x.data) ** 2) @ x.data.T)
+    stepped = viz.final_gradients(viz.backward_steps(loss))
+    np.testing.assert_allclose(stepped[w], (1 - np.tanh(w.data @ x.data) ** 2) @ x.data.T)
+    assert w.grad == 0.0  # the stepper's pass is its own
 
 
 def test_without_graphviz_the_notebook_shows_the_dot_text(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _no_dot(tmp_path, monkeypatch)
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     stepper = viz.stepper(c)
     shown = stepper._repr_html_()  # never a traceback in the notebook
     assert shown.count('<pre class="dot">') == len(stepper) and "<svg" not in shown
@@ -367,7 +302,7 @@ def test_without_graphviz_the_notebook_shows_the_dot_text(
 
 
 def test_stepper_checks_its_arguments() -> None:
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     with pytest.raises(ValueError, match="no frames"):
         viz.Stepper([])
     with pytest.raises(TypeError, match="title"):
@@ -380,7 +315,7 @@ def test_stepper_checks_its_arguments() -> None:
 
 def test_jupyter_picks_the_rich_displays() -> None:
     formatters = pytest.importorskip("IPython.core.formatters", reason="IPython not installed")
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     stepper = viz.stepper(c)
     display = formatters.DisplayFormatter()
     pictures = ["<svg></svg>"] * len(stepper)
@@ -399,9 +334,9 @@ def test_jupyter_picks_the_rich_displays() -> None:
 def test_all_pictures_are_drawn_by_one_dot_run_of_any_size() -> None:
     import threading
 
-    from viz.stepper import inline_svgs
+    from viz.component import inline_svgs
 
-    c, _ = seed_graph()
+    c, _ = chain_rule_graph()
     frames = viz.frames(c, forward=True)
     graphs = [frame.graph for frame in frames] * 8  # ~100 pictures, far over a 64 KB pipe
     result: list[list[str]] = []

@@ -1,4 +1,5 @@
-"""Graphs shared by the viz tests: the seed's f = x(2y + z), and random graphs over every op."""
+"""Graphs shared by the viz tests: the chain-rule example f = x(2y + z), and random graphs
+over every op."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from hypothesis import strategies as st
 from autograd import OPS, Value, apply
 from demos import chain_rule
 
+#: the ops a drawing shows as they are: a fused op is drawn as its parts (test_viz_fused)
+UNFUSED_OPS = [op for op in OPS.values() if not op.parts]
 
-def seed_graph(x: float = 3.0, y: float = 1.0, z: float = 2.0) -> tuple[Value, dict[str, Value]]:
-    """f(x, y, z) = x(2y + z) as in seed 000: a = 2y, b = a + z, c = x*b (the demo's own)."""
+
+def chain_rule_graph(x: float = 3.0, y: float = 1.0, z: float = 2.0
+                     ) -> tuple[Value, dict[str, Value]]:
+    """f(x, y, z) = x(2y + z): a = 2y, b = a + z, c = x*b (the chain-rule demo's own)."""
     return chain_rule.build(x, y, z)
 
 
@@ -45,7 +50,7 @@ def random_graphs(draw: Any, max_leaves: int = 4, max_ops: int = 8) -> tuple[Val
     pool: list[Value] = list(leaves)
     ops: list[Value] = []
     for _ in range(draw(st.integers(1, max_ops))):
-        op = draw(st.sampled_from(list(OPS.values())))
+        op = draw(st.sampled_from(UNFUSED_OPS))
         n = arity(op, draw(st.integers(1, 3)))
         inputs = tuple(draw(st.sampled_from(pool)) for _ in range(n))
         params = tuple(draw(_PARAMS[name]) for name in op.params)

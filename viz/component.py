@@ -37,7 +37,7 @@ from typing import Any, overload
 import graphviz
 
 from autograd.files import atomic_write
-from viz.dot import INSTALL_HINT, GraphvizNotFoundError, RenderError, svg_text
+from viz.dot import INSTALL_HINT, GraphvizNotFoundError, RenderError, clean_svg, svg_text
 from viz.naming import format_value
 from viz.steps import BackwardStep, ForwardStep, format_backward, format_forward
 
@@ -308,7 +308,8 @@ def inline_svgs(graphs: Sequence[Any]) -> list[str]:
         stderr = error.stderr.decode("utf-8", "replace") if isinstance(error.stderr, bytes) \
             else str(error.stderr or "")
         raise RenderError(f"Graphviz `dot` failed to render svg: {stderr.strip()}") from None
-    pictures = [_NAMESPACE.sub("", _COMMENT.sub("", svg)) for svg in _SVG_ELEMENT.findall(text)]
+    pictures = [clean_svg(_NAMESPACE.sub("", _COMMENT.sub("", svg)))
+                for svg in _SVG_ELEMENT.findall(text)]
     if len(pictures) != len(graphs):
         raise RenderError(f"Graphviz `dot` drew {len(pictures)} pictures for {len(graphs)} "
                           f"graphs")
@@ -347,11 +348,10 @@ class Stepper:
         return len(self.frames)
 
     def __repr__(self) -> str:
-        kinds: dict[str, int] = {}
-        for frame in self.frames:
-            kinds[frame.kind] = kinds.get(frame.kind, 0) + 1
-        summary = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
-        return f"<Stepper {self.title!r}: {len(self)} frames ({summary})>"
+        forward = sum(frame.kind == "forward" for frame in self.frames)
+        passes = [f"{forward} forward"] if forward else []
+        passes.append(f"{len(self) - forward} backward")
+        return f"<Stepper {self.title!r}: {len(self)} frames ({', '.join(passes)})>"
 
     def svgs(self) -> list[str]:
         """The frames' pictures as inline SVG (drawn with `dot` on the first call).
