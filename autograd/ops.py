@@ -30,7 +30,10 @@ NaN or infinity into an error at the op that produced it.
 Subgradients at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``,
 ``leaky_relu'(0) = slope``, and so do second derivatives there (``relu'' = 0``); so do
 the limits of ``a**b``: d/da = 0 where b = 0, and d/db = 0 where a = 0 and b >= 0
-(where ``a**b*log(a)`` would be 0*-inf).
+(where ``a**b*log(a)`` would be 0*-inf).  One second derivative differs from PyTorch's
+on purpose: at b = 0 (a != 0), d²/da db of a**b is 1/a here, as mathematics says and as
+the other order gives; PyTorch masks d/da at every b = 0 and gets 0, an asymmetric
+Hessian.
 """
 
 from __future__ import annotations
@@ -471,7 +474,10 @@ _OP_LIST: list[Op] = [
             lambda out, a, b: (_div(1.0, b), _div(-out, b)), _np(np.divide)),
     _binary(
         "pow", "**", _pow,
-        lambda a, b, out: (unless(eq(b, 0), 0, b * a ** (b - 1)),
+        # d/da is 0 at b = 0 anyway (b times a finite number) except where a = 0 too; so
+        # only that point is excepted, and d/db of it stays a**(b-1) there: the Hessian is
+        # symmetric (PyTorch masks every b = 0 and loses that mixed second derivative).
+        lambda a, b, out: (unless(both(eq(b, 0), eq(a, 0)), 0, b * a ** (b - 1)),
                            unless(both(eq(a, 0), ge(b, 0)), 0, out * a.log())),
         lambda out, a, b: (0.0 if b == 0.0 else b * _pow(a, b - 1.0),
                            0.0 if a == 0.0 and b >= 0.0 else out * _log(a)),
