@@ -231,14 +231,31 @@ def _make_schedule(schedule: LRSchedule | Callable[[Optimizer], LRSchedule] | No
                     f"got {type(schedule).__name__}")
 
 
+class _NoBar:
+    """What `fit` updates when no bar is shown (tqdm is not even imported)."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        """Nothing to move."""
+
+    def set_postfix(self, postfix: Any, refresh: bool = True) -> None:
+        """Nothing to show."""
+
+
 def _progress_bar(samples: int, progress: bool | None) -> Any:
     """A bar over all the samples of all the epochs (it moves within an epoch too)."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    if progress is False or (progress is None and not (isatty and isatty())):
+        return _NoBar()  # and no tqdm.auto import, which warns in a notebook without widgets
     from tqdm.auto import tqdm
 
-    # disable=None lets tqdm hide itself when stderr is not a terminal.
-    disable = None if progress is None else not progress
     return tqdm(total=samples, desc="training", unit="sample", unit_scale=True,
-                disable=disable, file=sys.stderr, dynamic_ncols=True, leave=False)
+                file=sys.stderr, dynamic_ncols=True, leave=False)
 
 
 @dataclass
