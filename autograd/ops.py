@@ -51,7 +51,8 @@ from autograd.formula import Derivative, Sym, both, eq, ge, gt, lt, unless, wher
 
 __all__ = [
     "Op", "OPS", "UNARY_FUNCTIONS", "get_op", "register", "unregister", "unary",
-    "on_register", "placeholders", "unary_functions", "is_function", "Derivative",
+    "on_register", "add_methods", "placeholders", "unary_functions", "is_function",
+    "Derivative",
 ]
 
 _INF = math.inf
@@ -565,6 +566,25 @@ def on_register(listener: Callable[[Op, bool], None]) -> None:
     _LISTENERS.append(listener)
     for op in OPS.values():
         listener(op, True)
+
+
+def add_methods(cls: type, make_method: Callable[[Op], Callable[..., Any]]) -> None:
+    """Give `cls` a method for each one-input op of the table, now and for ops registered
+    later, and take it away when an op is unregistered; the methods `cls` defines itself
+    (with their own defaults and docstrings) stay as they are."""
+    own = frozenset(name for name in cls.__dict__ if not name.startswith("__"))
+
+    def follow(op: Op, added: bool) -> None:
+        if not is_function(op) or op.name in own:
+            return
+        if added and op.name not in cls.__dict__:
+            method = make_method(op)
+            method.__name__ = method.__qualname__ = op.name
+            setattr(cls, op.name, method)
+        elif not added and op.name in cls.__dict__:
+            delattr(cls, op.name)
+
+    on_register(follow)
 
 
 def register(op: Op) -> Op:

@@ -20,13 +20,13 @@ array([[ 1.,  0.],
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 import numpy as np
 
 from autograd import graph
-from autograd.ops import Op, is_function, on_register
+from autograd.ops import Op, add_methods
 from autograd.state import ANOMALY, MODE, RECORD, check_forward
 from autograd.tensor_ops import NO_GRAD, TENSOR_OPS, ShapeError, TensorOp
 
@@ -503,27 +503,17 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
     return node
 
 
-def _add_method(op: Op, added: bool) -> None:
-    """Give `Tensor` an elementwise method for each one-input op of the scalar table."""
-    if not is_function(op):
-        return
-    if not added:
-        if op.name not in _OWN_METHODS and op.name in Tensor.__dict__:
-            delattr(Tensor, op.name)
-        return
-    if op.name in _OWN_METHODS or op.name in Tensor.__dict__:
-        return
+def _elementwise_method(op: Op) -> Callable[..., Tensor]:
+    """``t.name(*params)``: a one-input op of the scalar table on every element."""
 
     def method(self: Tensor, *params: Any) -> Tensor:
         return apply(TENSOR_OPS[op.name], (self,), params)
 
-    method.__name__ = method.__qualname__ = op.name
     method.__doc__ = f"{op.name} of every element (the scalar table's op, elementwise)."
-    setattr(Tensor, op.name, method)
+    return method
 
 
-_OWN_METHODS = frozenset(name for name in Tensor.__dict__ if not name.startswith("__"))
-on_register(_add_method)
+add_methods(Tensor, _elementwise_method)
 
 
 def linear(x: Operand, weight: Tensor, bias: Tensor) -> Tensor:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import html
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Union
 
 from autograd import graph
-from autograd.ops import OPS, Op, is_function, on_register
+from autograd.ops import OPS, Op, add_methods
 from autograd.state import ANOMALY, MODE, RECORD, check_forward
 
 __all__ = ["Value", "apply", "as_value"]
@@ -185,17 +185,8 @@ class Value:
         return (f"<code>{name}: data={self.data:.6g}, grad={self.grad:.6g}{made}</code>")
 
 
-def _add_method(op: Op, added: bool) -> None:
-    """Give `Value` a method for each one-input op of the table (and remove it again)."""
-    if not is_function(op):
-        return
-    own = _OWN_METHODS
-    if not added:
-        if op.name not in own and op.name in Value.__dict__:
-            delattr(Value, op.name)
-        return
-    if op.name in own or op.name in Value.__dict__:
-        return
+def _unary_method(op: Op) -> Callable[..., Value]:
+    """``x.name(*params)`` for a one-input op of the table."""
     n_params = len(op.params)
 
     def method(self: Value, *params: float) -> Value:
@@ -204,14 +195,12 @@ def _add_method(op: Op, added: bool) -> None:
                             f"({', '.join(op.params) or 'none'}), got {len(params)}")
         return apply(op, (self,), tuple(_to_float(p, op.params[i]) for i, p in enumerate(params)))
 
-    method.__name__ = method.__qualname__ = op.name
     method.__doc__ = (f"{op.expression_text(['x'])}, from the op table; "
                       f"d/dx = {op.derivative(0, 1)}.")
-    setattr(Value, op.name, method)
+    return method
 
 
-_OWN_METHODS = frozenset(name for name in Value.__dict__ if not name.startswith("__"))
-on_register(_add_method)
+add_methods(Value, _unary_method)
 
 _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
 _POW, _POWC, _NEG, _ABS = OPS["pow"], OPS["powc"], OPS["neg"], OPS["abs"]

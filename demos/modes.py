@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import autograd as ag
 import viz
 from autograd import Value
+from demos import chain_rule
 from viz.tangents import format_forward_mode, forward_mode_steps
 
 
@@ -69,13 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("Reverse mode wins by a factor n for one output; forward mode wins when there "
           "are\nmany outputs and few inputs (one pass per input direction).\n")
 
-    x, y, z = Value(3.0, "x"), Value(1.0, "y"), Value(2.0, "z")
-    a = 2 * y
-    a.label = "a"
-    b = a + z
-    b.label = "b"
-    c = x * b
-    c.label = "c"
+    c, _ = chain_rule.build(3.0, 1.0, 2.0)
     print("Forward mode on c = x(2y + z), direction dy/dt = 1 (so dc/dt = dc/dy):")
     print(format_forward_mode(forward_mode_steps(c, {"y": 1.0})))
     c.backward()

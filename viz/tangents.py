@@ -58,8 +58,8 @@ class TangentStep:
                               for t in self.terms)
         numbers = " + ".join(f"{format_value(t.local, fmt)}·{format_value(t.input_tangent, fmt)}"
                              for t in self.terms)
-        return (f"d{self.name}/dt = {rule} = {formulas} = {numbers} = "
-                f"{format_value(self.tangent, fmt)}")
+        parts = [rule, formulas] if formulas == numbers else [rule, formulas, numbers]
+        return f"d{self.name}/dt = {' = '.join(parts)} = {format_value(self.tangent, fmt)}"
 
     def __repr__(self) -> str:
         return f"TangentStep({self.chain_rule()!r})"
