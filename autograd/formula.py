@@ -14,6 +14,7 @@ This module knows no op: `autograd.ops` hands it the table (`use_table`).
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,19 +56,14 @@ class Cond:
         self.args = args
 
 
+_COMPARISONS = {"gt": operator.gt, "lt": operator.lt, "ge": operator.ge, "le": operator.le,
+                "eq": operator.eq}
+
+
 def _compare(kind: str, a: Any, b: Any) -> Any:
     if isinstance(a, Sym) or isinstance(b, Sym):
         return Cond(kind, (_sym(a), _sym(b)))
-    x, y = _data(a), _data(b)
-    if kind == "gt":
-        return x > y
-    if kind == "lt":
-        return x < y
-    if kind == "ge":
-        return x >= y
-    if kind == "le":
-        return x <= y
-    return x == y
+    return _COMPARISONS[kind](_data(a), _data(b))
 
 
 def gt(a: Any, b: Any) -> Any:

@@ -12,14 +12,13 @@ steps forward mode, node by node, on f = x(2y + z).
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
 
 import autograd as ag
 import viz
 from autograd import Value
 from demos import chain_rule
+from demos.common import DemoParser, int_in, run_main
 from viz.tangents import format_forward_mode, forward_mode_steps
 
 
@@ -30,19 +29,11 @@ def ring(*xs: Value) -> Value:
     return ag.sum(terms) + ag.sum([x * x for x in xs])
 
 
-def _inputs(text: str) -> int:
-    value = int(text)
-    if not 2 <= value <= 200:
-        raise argparse.ArgumentTypeError(f"must be between 2 and 200, got {text}")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the comparison and the stepped forward pass; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="python -m demos.modes", description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--inputs", type=_inputs, default=6, help="n, the number of inputs")
+    parser = DemoParser("modes", __doc__)
+    parser.add_argument("--inputs", type=int_in(2, 200), default=6,
+                        help="n, the number of inputs (default: %(default)s)")
     args = parser.parse_args(argv)
     n = args.inputs
     point = [0.1 * (i + 1) for i in range(n)]
@@ -80,4 +71,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "modes")

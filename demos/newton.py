@@ -11,15 +11,13 @@ differentiating its own gradient (``autograd.grad(..., create_graph=True)``, the
 
 from __future__ import annotations
 
-import argparse
-import math
-import sys
 from collections.abc import Sequence
 
 import numpy as np
 
 import autograd as ag
 from autograd import Value
+from demos.common import DemoParser, finite_float, int_in, run_main
 
 
 def quartic(x: Value) -> Value:
@@ -64,29 +62,16 @@ def newton_nd(f: object, point: Sequence[float], steps: int
     return rows
 
 
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    return value
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 100, got {text}")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run both examples; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="python -m demos.newton", description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--x0", type=_finite, default=2.0, help="start of the 1-D example")
-    parser.add_argument("--start", type=_finite, nargs=2, default=[-1.2, 1.0],
-                        metavar=("X", "Y"), help="start of the Rosenbrock example")
-    parser.add_argument("--steps", type=_count, default=8, help="Newton steps for each")
+    parser = DemoParser("newton", __doc__)
+    parser.add_argument("--x0", type=finite_float, default=2.0,
+                        help="start of the 1-D example (default: %(default)s)")
+    parser.add_argument("--start", type=finite_float, nargs=2, default=[-1.2, 1.0],
+                        metavar=("X", "Y"),
+                        help="start of the Rosenbrock example (default: -1.2 1.0)")
+    parser.add_argument("--steps", type=int_in(1, 100), default=8,
+                        help="Newton steps for each example (default: %(default)s)")
     args = parser.parse_args(argv)
 
     print("1-D: f(x) = x^4 - 3x^2 + x, Newton step x <- x - f'(x)/f''(x)")
@@ -108,4 +93,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "newton")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograd.graph import topological_order
+from autograd.higher import tangents as autograd_tangents
 from autograd.value import Value
 from viz.naming import GraphNames, format_value
 from viz.steps import readable
@@ -83,12 +84,11 @@ def forward_mode_steps(root: Value, tangents: Mapping[Any, float] | Sequence[flo
     names = GraphNames(root, number_format)
     order = topological_order(root)
     inputs = [n for n in order if not n.parents and n.label]
-    seeds = _seeds(inputs, tangents)
-    values: dict[Value, float] = {}
+    # The numbers are the engine's own forward mode; this function only writes them out.
+    values = autograd_tangents(root, _seeds(inputs, tangents))
     steps: list[TangentStep] = []
     for node in order:
         if not node.parents:
-            values[node] = seeds.get(node, 0.0)
             expression = "input" if node.label else "constant"
             steps.append(TangentStep(len(steps) + 1, names.in_d(node), expression, (),
                                      values[node], number_format))
@@ -101,7 +101,6 @@ def forward_mode_steps(root: Value, tangents: Mapping[Any, float] | Sequence[flo
             formula = node.op.explain(i, parent_names, out_name=names[node],
                                       params=node.params, pretty=True).formula
             terms.append(TangentTerm(names.in_d(parent), formula, local, values[parent]))
-        values[node] = sum(t.share for t in terms)
         expression = node.op.expression_text(parent_names, node.params, pretty=True)
         steps.append(TangentStep(len(steps) + 1, names.in_d(node), expression, tuple(terms),
                                  values[node], number_format))

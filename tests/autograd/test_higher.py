@@ -67,6 +67,20 @@ def test_grad_leaves_every_grad_alone_and_matches_backward() -> None:
     assert (gx.data, gy.data) == (x.grad, y.grad)
 
 
+@settings(max_examples=40)
+@given(program=TORCH_PROGRAMS)
+def test_first_order_grad_is_backward_bit_for_bit(program: Program) -> None:
+    leaves, run = engine_run(program)
+    results = ag.grad(run.root, leaves, allow_unused=True)
+    assert all(leaf.grad == 0.0 for leaf in leaves)
+    run.root.backward()
+    ours = [math.copysign(1.0, 0.0 if g is None else g.data) for g in results]
+    for leaf, g, sign in zip(leaves, results, ours):
+        number = 0.0 if g is None else g.data
+        assert number == leaf.grad or (number != number and leaf.grad != leaf.grad)
+        assert sign == math.copysign(1.0, leaf.grad) or number != number
+
+
 def test_create_graph_results_are_graphs_of_the_inputs() -> None:
     x = Value(0.5, "x")
     g, = ag.grad(x**3, [x], create_graph=True)
