@@ -47,19 +47,27 @@ def _interior_and_leaves(root: Any) -> tuple[list[Any], dict[Any, Any]]:
         return order, leaves
     visited = {root}
     stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(root.parents))]
-    push, pop, mark = stack.append, stack.pop, visited.add
+    push, pop, mark, done = stack.append, stack.pop, visited.add, order.append
+    all_visited = visited.issuperset
     while stack:
         node, parents = stack[-1]
         for parent in parents:
             if parent not in visited:  # most edges end here: one set lookup
                 mark(parent)
-                if parent.parents:
-                    push((parent, iter(parent.parents)))
+                grandparents = parent.parents
+                if not grandparents:
+                    leaves[parent] = parent.grad
+                elif all_visited(grandparents):
+                    # Its inputs are all done already (in a DAG a visited node is never
+                    # still on the stack below it): finished now, with one C-level check
+                    # instead of a loop over its inputs.  Most nodes of a batch end here.
+                    done(parent)
+                else:
+                    push((parent, iter(grandparents)))
                     break
-                leaves[parent] = parent.grad
         else:
             pop()
-            order.append(node)
+            done(node)
     return order, leaves
 
 
