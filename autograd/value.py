@@ -11,7 +11,7 @@ from autograd import graph
 from autograd.ops import OPS, Op, add_methods
 from autograd.state import ANOMALY, MODE, RECORD, check_forward
 
-__all__ = ["Value", "apply", "as_value"]
+__all__ = ["Value", "ValueWithParams", "apply", "apply_rows", "as_value"]
 
 Scalar = int | float
 Operand = Union["Value", int, float]
@@ -34,10 +34,14 @@ class Value:
     table), its ``parents`` in argument order, and ``local_grads``: d(self)/d(parent)
     for each parent, computed once at forward time.  Nodes hold no closures, so a
     graph forms no reference cycles and is freed as soon as its root is dropped.
+
+    ``params`` are the op's numbers that are not inputs (the 2 of ``x**2``) and
+    ``origin`` is where anomaly mode saw the node made; most nodes have neither, so they
+    are class-level defaults here and real slots only in `ValueWithParams`, the class
+    `apply` makes when they are needed: every other node is six slots (80 bytes).
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads", "params", "origin",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads")
 
     data: float
     grad: float
@@ -45,8 +49,8 @@ class Value:
     op: Op | None
     parents: tuple[Value, ...]
     local_grads: tuple[float, ...]
-    params: tuple[float, ...]
-    origin: str | None
+    params: tuple[float, ...] = ()
+    origin: str | None = None
 
     def __init__(self, data: Scalar, label: str = "") -> None:
         if not isinstance(label, str):
@@ -57,8 +61,6 @@ class Value:
         self.op = None
         self.parents = ()
         self.local_grads = ()
-        self.params = ()
-        self.origin = None
 
     # -- graph queries -------------------------------------------------------------------
 
@@ -185,6 +187,17 @@ class Value:
         return (f"<code>{name}: data={self.data:.6g}, grad={self.grad:.6g}{made}</code>")
 
 
+class ValueWithParams(Value):
+    """A `Value` made by an op with params (``x**2``: params ``(2.0,)``) or in anomaly
+    mode (``origin``: where it was made).  `apply` chooses it; it is a `Value` in every
+    other way."""
+
+    __slots__ = ("params", "origin")
+
+    params: tuple[float, ...]
+    origin: str | None
+
+
 def _unary_method(op: Op) -> Callable[..., Value]:
     """``x.name(*params)`` for a one-input op of the table."""
     n_params = len(op.params)
@@ -247,13 +260,16 @@ def apply(
         out = op.forward(datas)
     else:
         out = op.forward(*datas, *params) if params else op.forward(*datas)
-    node = _new_value(Value)
+    mode = MODE.get()
+    if params or mode & ANOMALY:
+        node = _new_value(ValueWithParams)
+        node.params = params
+        node.origin = None
+    else:
+        node = _new_value(Value)
     node.data = out
     node.grad = 0.0
     node.label = ""
-    node.origin = None
-    node.params = params
-    mode = MODE.get()
     if mode & RECORD:
         node.op = op
         node.parents = inputs if type(inputs) is tuple else tuple(inputs)
@@ -270,6 +286,40 @@ def apply(
         node.parents = ()
         node.local_grads = ()
     return node
+
+
+def apply_rows(op: Op, w: tuple[Value, ...], b: Value, rows: Sequence[tuple[Value, ...]],
+               label: str = "", *, datas: Sequence[tuple[float, ...]] | None = None
+               ) -> list[Value]:
+    """One neuron on many input rows: for each row x, the node ``apply(op, w + x + (b,))``
+    makes (same data, parents and local derivatives), labelled `label`.
+
+    Speed only, for an op with a ``rows`` function (``linear``, ``relu_linear``): the
+    weights are read once for the whole batch, and no tuples are built beyond the
+    node's own.  `datas`, when given, must be each row's ``.data`` as a tuple (a layer
+    reads them once for all its neurons).  Outside that fast case (no ``rows``, not
+    recording, or anomaly mode) it calls `apply` for each row.
+    """
+    if op.rows is None or MODE.get() != RECORD:  # RECORD alone: recording, no anomaly mode
+        nodes = [apply(op, (*w, *x, b)) for x in rows]
+        for node in nodes:
+            node.label = label
+        return nodes
+    if datas is None:
+        datas = [tuple([v.data for v in x]) for x in rows]
+    bias = (b,)
+    nodes = []
+    add = nodes.append
+    for x, (out, local_grads) in zip(rows, op.rows(tuple([v.data for v in w]), b.data, datas)):
+        node = _new_value(Value)
+        node.data = out
+        node.grad = 0.0
+        node.label = label
+        node.op = op
+        node.parents = w + x + bias
+        node.local_grads = local_grads
+        add(node)
+    return nodes
 
 
 _new_value = object.__new__

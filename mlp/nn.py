@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from autograd import OPS, Value, apply, no_grad
+from autograd.value import apply_rows
 from autograd.functional import softmax
 from autograd.ops import Op
 from mlp.base import (
@@ -295,30 +296,20 @@ class ValueLayer(Layer):
         neurons = self.neurons
         if not all(n.fused for n in neurons):
             return [tuple(n._forward(row) for n in neurons) for row in rows]
-        # Everything a fused neuron needs, read once for the whole batch.
-        plans = [
-            (n.w, n._bias_tuple, tuple(w.data for w in n.w), (n.b.data,),
-             n._act_op, n._act_params, n._z_label, n._a_label)
-            for n in neurons
-        ]
-        out_rows = []
-        for row in rows:
-            row_datas = tuple(v.data for v in row)
-            outs = []
-            for w, bias, w_datas, b_datas, act, act_params, z_label, a_label in plans:
-                if act is _RELU:  # one node: relu(w·x + b), the same numbers as two
-                    a = apply(_RELU_LINEAR, w + row + bias, datas=w_datas + row_datas + b_datas)
+        datas = [tuple([v.data for v in row]) for row in rows]  # read once for every neuron
+        columns = []  # one list per neuron: its output for each row
+        for n in neurons:
+            if n._act_op is _RELU:  # one node per row: relu(w·x + b), the same numbers as two
+                columns.append(apply_rows(_RELU_LINEAR, n.w, n.b, rows, n._a_label, datas=datas))
+                continue
+            zs = apply_rows(_LINEAR, n.w, n.b, rows, n._z_label, datas=datas)
+            if n._act_op is not None:
+                act, act_params, a_label = n._act_op, n._act_params, n._a_label
+                zs = [apply(act, (z,), act_params, datas=(z.data,)) for z in zs]
+                for a in zs:
                     a.label = a_label
-                    outs.append(a)
-                    continue
-                z = apply(_LINEAR, w + row + bias, datas=w_datas + row_datas + b_datas)
-                z.label = z_label
-                if act is not None:
-                    z = apply(act, (z,), act_params, datas=(z.data,))
-                    z.label = a_label
-                outs.append(z)
-            out_rows.append(tuple(outs))
-        return out_rows
+            columns.append(zs)
+        return list(zip(*columns))
 
     def get_weights(self) -> LayerWeights:
         """(W, b) as new float64 arrays; ``W[j, i]`` is neuron j's weight for input i."""

@@ -535,7 +535,7 @@ def test_numpy_scalars_on_either_side(scalar: object) -> None:
     x = Value(3.0)
     results = [scalar * x, x * scalar, scalar + x, scalar - x, x / scalar, scalar / x,
                x**scalar, scalar**x]
-    assert all(type(r) is Value for r in results)
+    assert all(isinstance(r, Value) for r in results)  # not NumPy objects or arrays
     want = [6.0, 6.0, 5.0, -1.0, 1.5, 2 / 3, 9.0, 8.0]
     assert [r.data for r in results] == pytest.approx(want, rel=1e-15)
     # d/dx of each, against the closed forms

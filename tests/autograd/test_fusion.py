@@ -92,3 +92,57 @@ def test_a_dead_fused_neuron_passes_nan_like_the_two_node_graph() -> None:
     assert (g.data, h.data) == (2 * 3.0 * 2.0, 8.0)
     np.testing.assert_allclose(ag.hessian(
         lambda a, c: ag.relu_linear([a], [c], 0.5), [1.0, 2.0]), [[0.0, 1.0], [1.0, 0.0]])
+
+
+SPECIAL = st.sampled_from([0.0, -0.0, 1.0, -2.5, math.inf, -math.inf, math.nan])
+
+
+def node_bits(node: Value) -> tuple:
+    """Everything a node stores, with floats compared bit for bit (sign of zero, NaN)."""
+    def bits(x: float) -> str:
+        return float(x).hex()
+    return (type(node), node.op, node.label, bits(node.data), node.parents,
+            type(node.local_grads), [bits(g) for g in node.local_grads])
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 3).flatmap(lambda n: st.tuples(
+    st.lists(COORD | SPECIAL, min_size=n, max_size=n), COORD | SPECIAL,
+    st.lists(st.lists(COORD | SPECIAL, min_size=n, max_size=n), min_size=0, max_size=4))),
+    st.sampled_from(["linear", "relu_linear"]), st.sampled_from(["record", "no_grad", "anomaly"]))
+def test_apply_rows_makes_the_nodes_apply_makes(case: tuple, op_name: str, mode: str) -> None:
+    ws, b, rows = case
+    op = ag.OPS[op_name]
+    w, bias = tuple(Value(v) for v in ws), Value(b)
+    xs = [tuple(Value(v) for v in row) for row in rows]
+    context = {"record": ag.enable_grad, "no_grad": ag.no_grad}.get(mode, ag.detect_anomaly)
+    with context():
+        try:
+            expected = [ag.apply(op, w + x + (bias,)) for x in xs]
+        except ag.AnomalyError:  # anomaly mode refuses a NaN or inf output: both must
+            with np.testing.assert_raises(ag.AnomalyError):
+                ag.value.apply_rows(op, w, bias, xs, "n.a")
+            return
+        for node in expected:
+            node.label = "n.a"
+        fast = ag.value.apply_rows(op, w, bias, xs, "n.a")
+    assert [node_bits(n) for n in fast] == [node_bits(n) for n in expected]
+
+
+def test_the_rows_functions_of_the_table_match_forward_and_local_grads() -> None:
+    rng = np.random.default_rng(0)
+    specials = [0.0, -0.0, math.inf, -math.inf, math.nan]
+    for op in (ag.OPS["linear"], ag.OPS["relu_linear"]):
+        for n in (1, 2, 5):
+            w = tuple(rng.normal(size=n).tolist())
+            b = float(rng.normal())
+            rows = [tuple(rng.normal(size=n).tolist()) for _ in range(20)]
+            rows += [tuple(rng.choice(specials + list(r)) for r in [row] * n) for row in rows[:5]]
+            rows += [tuple(-v for v in w)]  # z = b - |w|² (dead for relu when b is small)
+            for x, (out, local_grads) in zip(rows, op.rows(w, b, rows)):
+                wxb = w + x + (b,)
+                want = op.forward(wxb)
+                assert out.hex() == want.hex() if want == want else out != out
+                assert type(local_grads) is type(op.local_grads(want, wxb))
+                assert [g.hex() for g in local_grads] == [
+                    g.hex() for g in op.local_grads(want, wxb)]
