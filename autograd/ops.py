@@ -188,13 +188,13 @@ def _relu_linear_grads(out: float, wxb: Sequence[float]) -> Sequence[float]:
 
 def _linear_rows(w: tuple[float, ...], b: float, rows: Sequence[tuple[float, ...]]
                  ) -> list[tuple[float, Sequence[float]]]:
-    w_and_one = w + (1.0,)
+    w_and_one = (*w, 1.0)
     return [(sum(map(operator.mul, w, x), b), x + w_and_one) for x in rows]
 
 
 def _relu_linear_rows(w: tuple[float, ...], b: float, rows: Sequence[tuple[float, ...]]
                       ) -> list[tuple[float, Sequence[float]]]:
-    w_and_one = w + (1.0,)
+    w_and_one = (*w, 1.0)
     dead = _dead(2 * len(w) + 1)
     results = []
     for x in rows:
