@@ -181,26 +181,24 @@ def _relu_linear_grads(out: float, wxb: Sequence[float]) -> Sequence[float]:
     return _linear_grads(out, wxb) if out > 0.0 else _dead(len(wxb))
 
 
-# One neuron on many input rows (a layer's batch): for each row x, the (output, local
-# derivatives) that `forward` and `local_grads` give for the inputs ``w + x + (b,)``,
-# written so that w and b are read once.  Speed only: `test_engine_table` proves them
+# One neuron on one input row, for a layer's batch: the (output, local derivatives) that
+# `forward` and `local_grads` give for the inputs ``w + x + (b,)``, from w, x and b
+# apart, so a layer reads its weights once for a batch and concatenates nothing first.
+# `w1` is the weights followed by 1.0 (the bias's derivative): map() stops at the end of
+# x, so w1's last entry is never multiplied.  Speed only: `test_fusion` proves these
 # equal to the op's own functions, bit for bit.
 
-def _linear_rows(w: tuple[float, ...], b: float, rows: Sequence[tuple[float, ...]]
-                 ) -> list[tuple[float, Sequence[float]]]:
-    w_and_one = (*w, 1.0)
-    return [(sum(map(operator.mul, w, x), b), x + w_and_one) for x in rows]
+def _linear_neuron(w1: tuple[float, ...], x: tuple[float, ...], b: float
+                   ) -> tuple[float, Sequence[float]]:
+    return sum(map(operator.mul, w1, x), b), x + w1
 
 
-def _relu_linear_rows(w: tuple[float, ...], b: float, rows: Sequence[tuple[float, ...]]
-                      ) -> list[tuple[float, Sequence[float]]]:
-    w_and_one = (*w, 1.0)
-    dead = _dead(2 * len(w) + 1)
-    results = []
-    for x in rows:
-        z = sum(map(operator.mul, w, x), b)
-        results.append((z, x + w_and_one) if z > 0.0 else (0.0 if z <= 0.0 else z, dead))
-    return results
+def _relu_linear_neuron(w1: tuple[float, ...], x: tuple[float, ...], b: float
+                        ) -> tuple[float, Sequence[float]]:
+    z = sum(map(operator.mul, w1, x), b)
+    if z > 0.0:
+        return z, x + w1
+    return (0.0 if z <= 0.0 else z), _dead(len(x) + len(w1))
 
 
 def _logsumexp(xs: Sequence[float]) -> float:
@@ -249,9 +247,10 @@ class Op:
     nary_text: str = "call"
     #: a fused op: the table ops it computes in one node, in order (e.g. linear, then relu)
     parts: tuple[str, ...] = ()
-    #: speed only, for ops laid out as ``w + x + (b,)``: ``rows(w, b, xs)`` gives
-    #: (output, local_grads) for each row x of xs, the numbers of forward/local_grads
-    rows: Callable[..., list[tuple[float, Sequence[float]]]] | None = field(
+    #: speed only, for ops laid out as ``w + x + (b,)``: ``neuron(w1, x, b)`` gives
+    #: (output, local_grads) from the weights followed by 1.0, the inputs and the bias
+    neuron: Callable[[tuple[float, ...], tuple[float, ...], float],
+                     tuple[float, Sequence[float]]] | None = field(
         default=None, repr=False)
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
@@ -546,7 +545,7 @@ _OP_LIST: list[Op] = [
        ("w{i}", "x{i}"), nary=True, nary_layout=_layout_pairs, nary_text="dot"),
     Op("linear", "w·x+b", _linear, lambda w, x, b, out: (x, w, 1), _linear_grads,
        ("w{i}", "x{i}", "b"), nary=True, nary_layout=_layout_pairs_bias, nary_text="linear",
-       rows=_linear_rows),
+       neuron=_linear_neuron),
     Op("logsumexp", "logsumexp", _logsumexp, lambda a, out: ((a - out).exp(),),
        _logsumexp_grads, ("a{i}",), nary=True, nary_layout=_layout_all),
     # A ReLU neuron as one node: relu(w·x + b).  Its parts are `linear` then `relu`, and
@@ -556,7 +555,7 @@ _OP_LIST: list[Op] = [
        lambda w, x, b, out: (where(gt(out, 0), x, 0), where(gt(out, 0), w, 0),
                              where(gt(out, 0), 1, 0)),
        _relu_linear_grads, ("w{i}", "x{i}", "b"), nary=True, nary_layout=_layout_pairs_bias,
-       nary_text="call", parts=("linear", "relu"), rows=_relu_linear_rows),
+       nary_text="call", parts=("linear", "relu"), neuron=_relu_linear_neuron),
 ]
 
 #: name -> Op, in declaration order

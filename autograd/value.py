@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import numbers
+import operator
 from collections.abc import Callable, Sequence
 from typing import Union
 
@@ -20,6 +21,8 @@ Operand = Union["Value", int, float]
 def _to_float(data: object, what: str = "Value") -> float:
     if type(data) is float:
         return data
+    if type(data) is int:
+        return float(data)
     if isinstance(data, numbers.Real) and not isinstance(data, Value):
         return float(data)
     raise TypeError(f"{what} needs a real number (int, float or NumPy scalar), got "
@@ -128,22 +131,22 @@ class Value:
     def __pow__(self, exponent: Operand) -> Value:
         """``x**2`` treats 2 as a constant; ``x**y`` with a Value y differentiates both."""
         if isinstance(exponent, Value):
-            return apply(_POW, (self, exponent))
-        if isinstance(exponent, numbers.Real):
-            return apply(_POWC, (self,), (float(exponent),))
+            return apply(_POW, (self, exponent), datas=(self.data, exponent.data))
+        if type(exponent) in (int, float) or isinstance(exponent, numbers.Real):
+            return apply(_POWC, (self,), (float(exponent),), datas=(self.data,))
         return NotImplemented
 
     def __rpow__(self, base: Operand) -> Value:
         return _binary(_POW, self, base, True)
 
     def __neg__(self) -> Value:
-        return apply(_NEG, (self,))
+        return apply(_NEG, (self,), datas=(self.data,))
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return apply(_ABS, (self,))
+        return apply(_ABS, (self,), datas=(self.data,))
 
     # Comparisons look at ``data`` only; ``==`` stays identity so Values can be set members.
     def __lt__(self, other: Operand) -> bool:
@@ -206,7 +209,10 @@ def _unary_method(op: Op) -> Callable[..., Value]:
         if len(params) != n_params:
             raise TypeError(f"{op.name}() takes {n_params} parameter(s) "
                             f"({', '.join(op.params) or 'none'}), got {len(params)}")
-        return apply(op, (self,), tuple(_to_float(p, op.params[i]) for i, p in enumerate(params)))
+        if not params:
+            return apply(op, (self,), datas=(self.data,))
+        return apply(op, (self,), tuple(_to_float(p, op.params[i]) for i, p in enumerate(params)),
+                     datas=(self.data,))
 
     method.__doc__ = (f"{op.expression_text(['x'])}, from the op table; "
                       f"d/dx = {op.derivative(0, 1)}.")
@@ -230,10 +236,12 @@ def as_value(x: Operand) -> Value:
 
 def _binary(op: Op, value: Value, other: object, reflected: bool) -> Value:
     if not isinstance(other, Value):
-        if not isinstance(other, numbers.Real):
+        if type(other) is not float and not isinstance(other, numbers.Real):
             return NotImplemented
         other = Value(other)
-    return apply(op, (other, value) if reflected else (value, other))
+    if reflected:
+        return apply(op, (other, value), datas=(other.data, value.data))
+    return apply(op, (value, other), datas=(value.data, other.data))
 
 
 def apply(
@@ -288,38 +296,42 @@ def apply(
     return node
 
 
-def apply_rows(op: Op, w: tuple[Value, ...], b: Value, rows: Sequence[tuple[Value, ...]],
-               label: str = "", *, datas: Sequence[tuple[float, ...]] | None = None
-               ) -> list[Value]:
-    """One neuron on many input rows: for each row x, the node ``apply(op, w + x + (b,))``
-    makes (same data, parents and local derivatives), labelled `label`.
+def apply_rows(op: Op, neurons: Sequence[tuple[tuple[Value, ...], Value, str]],
+               rows: Sequence[tuple[Value, ...]]) -> list[list[Value]]:
+    """A layer on a batch: for each neuron ``(w, b, label)`` and each row x, the node
+    ``apply(op, w + x + (b,))`` makes (same data, parents and local derivatives), with
+    that label; one list of nodes per neuron, in row order.
 
-    Speed only, for an op with a ``rows`` function (``linear``, ``relu_linear``): the
-    weights are read once for the whole batch, and no tuples are built beyond the
-    node's own.  `datas`, when given, must be each row's ``.data`` as a tuple (a layer
-    reads them once for all its neurons).  Outside that fast case (no ``rows``, not
-    recording, or anomaly mode) it calls `apply` for each row.
+    Speed only, for an op with a ``neuron`` function (``linear``, ``relu_linear``): each
+    weight is read once for the whole batch, and no tuple is built beyond the nodes'
+    own.  Outside that fast case (no ``neuron``, not recording, or anomaly mode) it
+    calls `apply` for each node.
     """
-    if op.rows is None or MODE.get() != RECORD:  # RECORD alone: recording, no anomaly mode
-        nodes = [apply(op, (*w, *x, b)) for x in rows]
-        for node in nodes:
+    numbers = op.neuron
+    if numbers is None or MODE.get() != RECORD:  # RECORD alone: recording, no anomaly mode
+        columns = [[apply(op, (*w, *x, b)) for x in rows] for w, b, _ in neurons]
+        for column, (_, _, label) in zip(columns, neurons):
+            for node in column:
+                node.label = label
+        return columns
+    datas = [tuple(map(_data_of, x)) for x in rows]
+    columns = []
+    for w, b, label in neurons:
+        w1, bias, b_data = (*map(_data_of, w), 1.0), (b,), b.data
+        column = []
+        for x, x_data in zip(rows, datas):
+            out, local_grads = numbers(w1, x_data, b_data)
+            node = _new_value(Value)
+            node.data = out
+            node.grad = 0.0
             node.label = label
-        return nodes
-    if datas is None:
-        datas = [tuple([v.data for v in x]) for x in rows]
-    bias = (b,)
-    nodes = []
-    add = nodes.append
-    for x, (out, local_grads) in zip(rows, op.rows(tuple([v.data for v in w]), b.data, datas)):
-        node = _new_value(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = label
-        node.op = op
-        node.parents = w + x + bias
-        node.local_grads = local_grads
-        add(node)
-    return nodes
+            node.op = op
+            node.parents = w + x + bias
+            node.local_grads = local_grads
+            column.append(node)
+        columns.append(column)
+    return columns
 
 
 _new_value = object.__new__
+_data_of = operator.attrgetter("data")

@@ -230,6 +230,81 @@ def handwritten_step_fn(xs: list[list[float]], ys: list[int], weights: list[list
     return step
 
 
+def onehot_targets(ys: list[int]) -> list[list[float]]:
+    return [[1.0 if k == y else 0.0 for k in range(SIZES[-1])] for y in ys]
+
+
+def loop_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list[float]]]):
+    """The step as micrograd's README writes it, with the library's model: ``model(x)``
+    one sample at a time, a sum of squares built with Python's ``sum``, ``zero_grad``,
+    ``backward``, and a loop over the parameters."""
+    import numpy as np
+
+    from mlp import MLP
+
+    model = MLP(SIZES[0], SIZES[1:], activation="relu", seed=0)
+    model.set_weights([(np.array([row[:-1] for row in layer]), np.array([row[-1] for row in layer]))
+                       for layer in weights])
+    targets = onehot_targets(ys)
+    parameters = model.parameters()
+
+    def step() -> float:
+        outputs = [model(x) for x in xs]
+        loss = sum((out - t) ** 2 for outs, ts in zip(outputs, targets)
+                   for out, t in zip(outs, ts))
+        model.zero_grad()
+        loss.backward()
+        for p in parameters:
+            p.data -= LEARNING_RATE * p.grad
+        return loss.data
+
+    return step
+
+
+def handwritten_loop_step_fn(xs: list[list[float]], ys: list[int],
+                             weights: list[list[list[float]]]):
+    """The floor of `loop_step_fn`: the same sum-of-squares step in plain Python floats."""
+    layers = [[list(row) for row in layer] for layer in weights]
+    n_layers = len(layers)
+    targets = onehot_targets(ys)
+
+    def step() -> float:
+        grads = [[[0.0] * len(row) for row in layer] for layer in layers]
+        total = 0
+        for x, t in zip(xs, targets):
+            acts = [x]
+            a = x
+            for li, layer in enumerate(layers):
+                z = [sum(map(mul, row, a), row[-1]) for row in layer]
+                if li < n_layers - 1:
+                    a = [v if v > 0.0 else 0.0 for v in z]
+                    acts.append(a)
+            diffs = [v - tv for v, tv in zip(z, t)]
+            for d in diffs:
+                total = total + d * d
+            delta = [2.0 * d for d in diffs]
+            for li in range(n_layers - 1, -1, -1):
+                a = acts[li]
+                g_layer = grads[li]
+                for j, dj in enumerate(delta):
+                    g_row = g_layer[j]
+                    g_layer[j] = [g + dj * ai for g, ai in zip(g_row, a)]
+                    g_layer[j].append(g_row[-1] + dj)
+                if li:
+                    back = [0.0] * len(a)
+                    for dj, row in zip(delta, layers[li]):
+                        back = [bk + dj * w for bk, w in zip(back, row)]
+                    delta = [bk if ai > 0.0 else 0.0 for bk, ai in zip(back, a)]
+        for li, layer in enumerate(layers):
+            layers[li] = [
+                [w - LEARNING_RATE * g for w, g in zip(row, g_row)]
+                for row, g_row in zip(layer, grads[li])
+            ]
+        return total
+
+    return step
+
+
 class MicroValue:
     """micrograd's design, for comparison: one ``_backward`` closure per node."""
 

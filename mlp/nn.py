@@ -77,7 +77,9 @@ def _as_row(x: object, n_inputs: int, owner: str) -> tuple[Value, ...]:
         raise ValueError(f"{owner} expects {n_inputs} inputs, got {len(x)}")  # type: ignore[arg-type]
     row = []
     for i, v in enumerate(x):  # type: ignore[arg-type]
-        if isinstance(v, Value):
+        if type(v) is float and math.isfinite(v):  # the common case, without the checks below
+            row.append(Value(v))
+        elif isinstance(v, Value):
             row.append(v)
         elif isinstance(v, numbers.Real):
             leaf = Value(v)
@@ -89,6 +91,14 @@ def _as_row(x: object, n_inputs: int, owner: str) -> tuple[Value, ...]:
             raise TypeError(f"{owner} input {i} must be a number or Value, got "
                             f"{type(v).__name__}: {v!r:.40}")
     return tuple(row)
+
+
+def _activate(act: Op, params: tuple[float, ...], zs: list[Value], label: str) -> list[Value]:
+    """`act` on each z (a neuron's weighted sums over a batch), labelled `label`."""
+    outs = [apply(act, (z,), params, datas=(z.data,)) for z in zs]
+    for a in outs:
+        a.label = label
+    return outs
 
 
 def _check_values(values: Sequence[Value], count: int, owner: str) -> list[Value]:
@@ -294,21 +304,18 @@ class ValueLayer(Layer):
         rows are not validated again (`MLP.forward_batch` validates its input).
         """
         neurons = self.neurons
-        if not all(n.fused for n in neurons):
-            return [tuple(n._forward(row) for n in neurons) for row in rows]
-        datas = [tuple([v.data for v in row]) for row in rows]  # read once for every neuron
-        columns = []  # one list per neuron: its output for each row
+        first = neurons[0]
+        act, act_params = first._act_op, first._act_params
         for n in neurons:
-            if n._act_op is _RELU:  # one node per row: relu(w·x + b), the same numbers as two
-                columns.append(apply_rows(_RELU_LINEAR, n.w, n.b, rows, n._a_label, datas=datas))
-                continue
-            zs = apply_rows(_LINEAR, n.w, n.b, rows, n._z_label, datas=datas)
-            if n._act_op is not None:
-                act, act_params, a_label = n._act_op, n._act_params, n._a_label
-                zs = [apply(act, (z,), act_params, datas=(z.data,)) for z in zs]
-                for a in zs:
-                    a.label = a_label
-            columns.append(zs)
+            if not n.fused or n._act_op is not act or n._act_params != act_params:
+                return [tuple(n._forward(row) for n in neurons) for row in rows]
+        if act is _RELU:  # one node per row: relu(w·x + b), the same numbers as two
+            return list(zip(*apply_rows(_RELU_LINEAR, [(n.w, n.b, n._a_label)
+                                                       for n in neurons], rows)))
+        columns = apply_rows(_LINEAR, [(n.w, n.b, n._z_label) for n in neurons], rows)
+        if act is not None:
+            columns = [_activate(act, act_params, zs, n._a_label)
+                       for zs, n in zip(columns, neurons)]
         return list(zip(*columns))
 
     def get_weights(self) -> LayerWeights:

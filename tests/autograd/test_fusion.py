@@ -113,33 +113,42 @@ def node_bits(node: Value) -> tuple:
 def test_apply_rows_makes_the_nodes_apply_makes(case: tuple, op_name: str, mode: str) -> None:
     ws, b, rows = case
     op = ag.OPS[op_name]
-    w, bias = tuple(Value(v) for v in ws), Value(b)
+    # two neurons: w, b and the reversed weights with -b
+    neurons = [(tuple(Value(v) for v in ws), Value(b), "n0.a"),
+               (tuple(Value(v) for v in reversed(ws)), Value(-b), "n1.a")]
     xs = [tuple(Value(v) for v in row) for row in rows]
     context = {"record": ag.enable_grad, "no_grad": ag.no_grad}.get(mode, ag.detect_anomaly)
     with context():
         try:
-            expected = [ag.apply(op, w + x + (bias,)) for x in xs]
+            expected = [[ag.apply(op, w + x + (bias,)) for x in xs] for w, bias, _ in neurons]
         except ag.AnomalyError:  # anomaly mode refuses a NaN or inf output: both must
             with np.testing.assert_raises(ag.AnomalyError):
-                ag.value.apply_rows(op, w, bias, xs, "n.a")
+                ag.value.apply_rows(op, neurons, xs)
             return
-        for node in expected:
-            node.label = "n.a"
-        fast = ag.value.apply_rows(op, w, bias, xs, "n.a")
-    assert [node_bits(n) for n in fast] == [node_bits(n) for n in expected]
+        for column, (_, _, label) in zip(expected, neurons):
+            for node in column:
+                node.label = label
+        fast = ag.value.apply_rows(op, neurons, xs)
+    assert len(fast) == 2
+    assert [[node_bits(n) for n in column] for column in fast] == [
+        [node_bits(n) for n in column] for column in expected]
 
 
-def test_the_rows_functions_of_the_table_match_forward_and_local_grads() -> None:
+def test_the_neuron_functions_of_the_table_match_forward_and_local_grads() -> None:
     rng = np.random.default_rng(0)
     specials = [0.0, -0.0, math.inf, -math.inf, math.nan]
     for op in (ag.OPS["linear"], ag.OPS["relu_linear"]):
-        for n in (1, 2, 5):
+        for n, w_special in [(1, False), (2, False), (5, False), (3, True)]:
             w = tuple(rng.normal(size=n).tolist())
+            if w_special:
+                w = tuple(float(rng.choice(specials + list(w))) for _ in w)
             b = float(rng.normal())
             rows = [tuple(rng.normal(size=n).tolist()) for _ in range(20)]
-            rows += [tuple(rng.choice(specials + list(r)) for r in [row] * n) for row in rows[:5]]
+            rows += [tuple(float(rng.choice(specials + list(row))) for _ in row)
+                     for row in rows[:5]]
             rows += [tuple(-v for v in w)]  # z = b - |w|² (dead for relu when b is small)
-            for x, (out, local_grads) in zip(rows, op.rows(w, b, rows)):
+            for x in rows:
+                out, local_grads = op.neuron((*w, 1.0), x, b)
                 wxb = w + x + (b,)
                 want = op.forward(wxb)
                 assert out.hex() == want.hex() if want == want else out != out
