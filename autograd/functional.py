@@ -20,11 +20,12 @@ __all__ = [
 
 
 def _vector(xs: Sequence[Operand], name: str, what: str = "values") -> tuple[Value, ...]:
-    if isinstance(xs, (Value, numbers.Real, str)) or not hasattr(xs, "__len__"):
+    if type(xs) is not list and type(xs) is not tuple and (
+            isinstance(xs, (Value, numbers.Real, str)) or not hasattr(xs, "__len__")):
         raise TypeError(f"{name}() expects a sequence of {what}, got {type(xs).__name__}")
     if len(xs) == 0:
         raise ValueError(f"{name}() of an empty sequence")
-    return tuple(as_value(x) for x in xs)
+    return tuple([x if isinstance(x, Value) else as_value(x) for x in xs])
 
 
 def _unary(name: str, x: Operand, params: tuple[float, ...] = ()) -> Value:
@@ -156,12 +157,13 @@ def cross_entropy(logits: Sequence[Operand], target: int) -> Value:
     Its gradient with respect to the logits is softmax(z) - onehot(target).
     """
     zs = _vector(logits, "cross_entropy", "logits")
-    if isinstance(target, bool) or not isinstance(target, numbers.Integral):
+    if type(target) is not int and (isinstance(target, bool)
+                                    or not isinstance(target, numbers.Integral)):
         raise TypeError(f"cross_entropy target must be a class index (int), "
                         f"got {type(target).__name__}")
     if not 0 <= target < len(zs):
         raise ValueError(f"cross_entropy target {target} out of range for {len(zs)} classes")
-    return logsumexp(zs) - zs[int(target)]
+    return apply(OPS["logsumexp"], zs) - zs[int(target)]
 
 
 def mse(predictions: Sequence[Operand], targets: Sequence[Operand]) -> Value:

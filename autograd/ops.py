@@ -203,16 +203,18 @@ def _relu_linear_neuron(w1: tuple[float, ...], x: tuple[float, ...], b: float
 
 def _logsumexp(xs: Sequence[float]) -> float:
     m = max(xs)
-    if m != m or any(x != x for x in xs):  # max() of a NaN and an inf depends on their order
-        return math.nan
+    total = sum(xs)  # NaN if any x is NaN (or for inf + -inf: then look closer)
+    if total != total and (m != m or any(x != x for x in xs)):
+        return math.nan  # max() of a NaN and an inf depends on their order: never use it
     if m in (_INF, -_INF):
         return m
-    return m + math.log(sum(math.exp(x - m) for x in xs))
+    return m + math.log(sum(map(math.exp, [x - m for x in xs])))
 
 
 def _logsumexp_grads(out: float, xs: Sequence[float]) -> tuple[float, ...]:
-    # d logsumexp / d x_i = softmax(x)_i = exp(x_i - out)
-    return tuple(_exp(x - out) for x in xs)
+    # d logsumexp / d x_i = softmax(x)_i = exp(x_i - out); x_i - out <= 0 (or NaN), so
+    # math.exp cannot overflow here
+    return tuple(map(math.exp, [x - out for x in xs]))
 
 
 # -- the entry type ----------------------------------------------------------------------
