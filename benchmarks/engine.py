@@ -590,9 +590,11 @@ def main() -> None:
               f"middle half of {STEP_ROUNDS} rounds)")
     fused, before, two = (statistics.median(gain[k]) for k in ("ours", "node by node", "two nodes"))
     print(f"\nthe library's step {fused * 1e3:.1f} ms (medians of {STEP_ROUNDS} interleaved "
-          f"rounds) against:\n  {before * 1e3:.1f} ms with each fused neuron built by apply() one node at "
-          f"a time (before apply_rows): {1 - fused / before:.0%} less\n  {two * 1e3:.1f} ms with "
-          f"a linear and a relu node per neuron (before the fusion): {1 - fused / two:.0%} less")
+          f"rounds) against:")
+    print(f"  {before * 1e3:.1f} ms with each fused neuron built by apply() one node at a time "
+          f"(before apply_rows): {1 - fused / before:.0%} less")
+    print(f"  {two * 1e3:.1f} ms with a linear and a relu node per neuron (before the fusion): "
+          f"{1 - fused / two:.0%} less")
 
 
 if __name__ == "__main__":
