@@ -127,7 +127,10 @@ def finish_pass(held: dict[Any, Any], completed: bool) -> None:
             leaf.grad = g
         return
     for leaf, g in held.items():
-        if not holds_nothing(g):
+        if type(g) is float:  # the scalar engine's case, inline: skip a held 0
+            if g != 0.0:
+                leaf.grad = g + leaf.grad
+        elif not holds_nothing(g):
             leaf.grad = g + leaf.grad
 
 

@@ -65,7 +65,9 @@ def _activation_op(activation: str, negative_slope: float) -> tuple[Op | None, t
 
 def _as_row(x: object, n_inputs: int, owner: str) -> tuple[Value, ...]:
     """One sample as a tuple of Values (numbers become constant leaves)."""
-    if isinstance(x, np.ndarray):
+    if type(x) is list or type(x) is tuple:
+        pass  # the common case, without the checks below
+    elif isinstance(x, np.ndarray):
         if x.ndim != 1:
             raise ValueError(f"{owner} takes one sample (a 1-D sequence of {n_inputs} numbers), "
                              f"got an array of shape {x.shape}; use forward_batch for many")
