@@ -53,12 +53,13 @@ from autograd.state import (
     set_grad_enabled,
 )
 from autograd.tensor import Tensor
-from autograd.value import Value, apply, as_value
+from autograd.value import Value, ValueWithParams, apply, apply_rows, as_value
 
 __version__ = "0.2.0"
 
 __all__ = [
-    "Value", "Op", "OPS", "Derivative", "Node", "apply", "as_value", "Tensor",
+    "Value", "ValueWithParams", "Op", "OPS", "Derivative", "Node", "apply", "apply_rows",
+    "as_value", "Tensor",
     "get_op", "register", "unregister", "unary",
     "backward", "reference_backward", "unfuse", "topological_order", "zero_grad",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",

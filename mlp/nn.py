@@ -26,10 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd import OPS, Value, apply, no_grad
+from autograd import OPS, Value, apply, apply_rows, no_grad
 from autograd.functional import softmax
 from autograd.ops import Op
-from autograd.value import apply_rows
 from mlp.base import (
     HIDDEN_ACTIVATIONS,
     INITIALIZERS,
