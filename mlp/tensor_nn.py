@@ -319,7 +319,11 @@ class TensorMLP(MLP):
 
     def forward_batch(self, X: Any, *, logits: bool = False) -> Tensor:
         """Outputs (or `logits`) for every sample (row) of `X`: a Tensor (n, n_outputs)."""
-        h = _as_input(X, self.n_inputs, "MLP", self._np_dtype, batch_only=True)
+        return self._through_layers(
+            _as_input(X, self.n_inputs, "MLP", self._np_dtype, batch_only=True), logits)
+
+    def _through_layers(self, h: Tensor, logits: bool) -> Tensor:
+        """Outputs (or `logits`) for a batch Tensor of the model's dtype, (n, n_inputs)."""
         for layer in self.layers:
             h = layer.forward(h)
         return h if logits else self._apply_output(h)
@@ -334,8 +338,17 @@ class TensorMLP(MLP):
     def batch_loss(self, loss: Loss, X: np.ndarray, targets: np.ndarray
                    ) -> tuple[Tensor, np.ndarray]:
         """The loss of the whole batch as one node of the Tensor op table (the mean over
-        the samples), and the logits or outputs it read (see `MLP.batch_loss`)."""
-        outs = self.forward_batch(X, logits=loss.reads_logits)
+        the samples), and the logits or outputs it read (see `MLP.batch_loss`).
+
+        `X` comes checked (finite real numbers, from `mlp.train`), so its numbers are not
+        read a second time (as `forward_batch` reads a user's): only its shape is checked,
+        and it becomes a constant of the model's dtype.
+        """
+        if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != self.n_inputs:
+            got = f"shape {X.shape}" if isinstance(X, np.ndarray) else type(X).__name__
+            raise ValueError(f"batch_loss needs a checked array of shape (n, "
+                             f"{self.n_inputs}), got {got}")
+        outs = self._through_layers(as_tensor(X, self._np_dtype), loss.reads_logits)
         total = loss(outs, targets)
         if not isinstance(total, Tensor):
             raise TypeError(f"loss {loss.name!r} did not return a Tensor for a Tensor batch; "
