@@ -10,6 +10,7 @@ import pytest
 
 from mlp import MLP, evaluate, fit
 from mlp.losses import LOSSES
+from mlp.train import _all_finite
 
 
 def _blobs(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -64,3 +65,36 @@ def test_fit_and_evaluate_on_tensors_still_refuse_what_is_not_finite(bad: float)
         evaluate(model, spoiled, y)
     assert all(np.array_equal(a, b) for pair, twin in zip(before, model.get_weights())
                for a, b in zip(pair, twin))  # refused before any step
+
+
+def test_large_finite_numbers_whose_sum_overflows_count_as_finite() -> None:
+    huge = np.full((6, 4), np.finfo(np.float32).max, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.add.reduce(huge, axis=None))  # the sum alone cannot tell
+    assert _all_finite(huge)
+    for bad in (np.inf, -np.inf, np.nan):
+        spoiled = huge.copy()
+        spoiled[3, 1] = bad
+        assert not _all_finite(spoiled)
+        assert not _all_finite(spoiled.astype(np.float64))
+    both = np.zeros((3, 3))
+    both[0, 0], both[1, 1] = np.inf, -np.inf  # their sum is NaN
+    assert not _all_finite(both) and _all_finite(np.zeros((3, 3)))
+    X, y = _blobs(12)
+    X[0, 0], X[1, 1] = np.inf, -np.inf
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        fit(MLP(2, [3], seed=0, engine="tensor"), X, y, epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_validation_checked_once_measures_what_evaluate_measures(engine: str) -> None:
+    X, y = _blobs(30)
+    X_val, y_val = _blobs(9, seed=1)
+    model = MLP(2, [4, 3], seed=0, engine=engine)
+    history = fit(model, X, y, validation_data=(X_val.astype(np.float32), y_val),
+                  optimizer="sgd", epochs=2, batch_size=8, seed=0, progress=False)
+    assert (history.val_loss[-1], history.val_accuracy[-1]) == evaluate(
+        model, X_val.astype(np.float32), y_val)
+    split = fit(model, X, y, validation_split=0.3, optimizer="sgd", epochs=1, batch_size=8,
+                seed=0, progress=False)
+    assert len(split.val_loss) == 1 and split.val_accuracy[0] is not None
