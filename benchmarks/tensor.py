@@ -361,11 +361,12 @@ def main() -> None:
         print(f"{name:<22}{best_setup[name]:6.3f}s{best_wall[name]:8.2f}s  "
               f"{best_wall[name] / floor_wall:5.2f}x{best_cpu[name]:8.2f}s  "
               f"{best_cpu[name] / floor_cpu:5.2f}x{against}{n / best_wall[name]:>11,.0f}")
+    to_torch = " and to PyTorch's CPU time" if torch_cpu else ""
     print(f"(setup: CPU time to build the model and its optimizer, before the epoch and not "
           f"in its time.\n The epoch runs in {len(segments)} segments of {per_segment:,} "
-          f"samples, every run taking its turn at each.\n Ratios are to the floor's time and "
-          f"to PyTorch's CPU time.  CPU time, unlike wall time,\n leaves out waiting for a "
-          f"core: steadier on a busy machine.)")
+          f"samples, every run taking its turn at each.\n Ratios are to the floor's time"
+          f"{to_torch}.  CPU time, "
+          f"unlike wall time, leaves out\n waiting for a core: steadier on a busy machine.)")
     if FIT in runs:
         print(f"({FIT}'s loss weighs each batch by its size; the others average the batch "
               f"means, so a short last batch counts for more)")
