@@ -141,9 +141,9 @@ def _all_finite(array: np.ndarray) -> bool:
     """Whether every number of a float array is finite, without an array of flags.
 
     A NaN or an infinity makes the sum NaN or infinite, so a finite sum proves them all
-    finite, in one pass and no memory (60000 MNIST images: half the time of
-    ``isfinite(X).all()`` and its 47 MB of flags).  Only a sum that overflows leaves it
-    to the elementwise test.
+    finite, in one pass and no memory (60000 MNIST images: about two thirds of the time
+    of ``isfinite(X).all()``, without its 47 MB of flags).  Only a sum that overflows
+    leaves it to the elementwise test.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.add.reduce(array, axis=None)):
