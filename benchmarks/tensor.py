@@ -272,10 +272,8 @@ def main() -> None:
         parser.error("--repeats must be at least 1")
     dtype = np.dtype(args.dtype)
     n = N_TRAIN // 10 if args.quick else N_TRAIN
-    repeats = args.repeats
-
     x, y, source = load_data(args.data, n, dtype)
-    steps = -(-n // args.batch_size)
+    steps = _batches(n, args.batch_size)
     runs: dict[str, Callable[[np.ndarray, np.ndarray, Params, int], Steps]] = {
         FLOOR: handwritten,
         LOOP: tensor_loop,
@@ -299,7 +297,7 @@ def main() -> None:
     print(f"network {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, SGD lr "
           f"{LEARNING_RATE}; {n:,} samples ({source}), batch {args.batch_size} "
           f"({steps:,} steps), {args.dtype}, BLAS threads {THREADS}{torch_version}; best of "
-          f"{repeats}")
+          f"{args.repeats}")
     for note in notes:
         print(f"  ({note})")
 
@@ -326,7 +324,7 @@ def main() -> None:
     best_wall = dict.fromkeys(runs, np.inf)
     best_cpu = dict.fromkeys(runs, np.inf)
     cpu_by_repeat: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeats):
+    for _ in range(args.repeats):
         trainers: dict[str, Steps] = {}
         wall = dict.fromkeys(runs, 0.0)
         cpu = dict.fromkeys(runs, 0.0)
@@ -354,7 +352,7 @@ def main() -> None:
 
     floor_wall, floor_cpu = best_wall[FLOOR], best_cpu[FLOOR]
     torch_cpu = best_cpu.get(TORCH)
-    print(f"\n{'best of ' + str(repeats):<22}{'setup':>7}{'wall':>9}  {'ratio':>6}{'CPU':>9}  "
+    print(f"\n{'best of ' + str(args.repeats):<22}{'setup':>7}{'wall':>9}  {'ratio':>6}{'CPU':>9}  "
           f"{'ratio':>6}" + (f"{'/PyTorch':>10}" if torch_cpu else "") + f"{'samples/s':>11}")
     for name in runs:
         against = f"{best_cpu[name] / torch_cpu:9.2f}x" if torch_cpu else ""
