@@ -381,8 +381,9 @@ def main() -> None:
 
 def verdict(name: str, other: str, limit: float, best: dict[str, float],
             by_repeat: dict[str, list[float]]) -> str:
-    """'met' or 'NOT met': the best CPU times' ratio at most `limit`; each repeat's too."""
-    ratio = best[name] / best[other]
+    """'met' or 'NOT met': the best CPU times' ratio, as shown (2 decimals), at most
+    `limit`; each repeat's ratio too."""
+    ratio = round(best[name] / best[other], 2)
     each = [a / b for a, b in zip(by_repeat[name], by_repeat[other])]
     spread = (f"; repeats {min(each):.2f}x-{max(each):.2f}x" if len(each) > 1 else "")
     return f"{'met' if ratio <= limit else 'NOT met'} ({ratio:.2f}x {other}'s CPU time{spread})"
