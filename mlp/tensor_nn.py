@@ -27,6 +27,7 @@ on arrays with the same code:
 
 from __future__ import annotations
 
+import math
 import random
 from typing import TYPE_CHECKING, Any
 
@@ -51,9 +52,110 @@ __all__ = ["TensorLayer", "TensorMLP"]
 
 def _initial_matrix(rng: random.Random, scheme: str, nin: int, nout: int) -> np.ndarray:
     """(nout, nin) weights drawn in the scalar engine's order: neuron by neuron, input by
-    input, each with `_initial_weight` (so both engines start from the same numbers)."""
+    input, each with `_initial_weight` (so both engines start from the same numbers).
+
+    The draws are replayed in bulk (`_bulk_draws`) when they can be, leaving `rng` in the
+    same state as one call per weight would: the same numbers, about four times sooner
+    (the 199k draws of MNIST's 784-200-200-10 net: 0.05 s instead of 0.2 s).
+    """
+    bulk = _bulk_draws(rng, scheme, nin, nout)
+    if bulk is not None:
+        return bulk.reshape(nout, nin)
     return np.array([[_initial_weight(rng, scheme, nin, nout) for _ in range(nin)]
                      for _ in range(nout)], dtype=np.float64).reshape(nout, nin)
+
+
+class _DrawProbe:
+    """Stands in for a `random.Random` to learn which draw `_initial_weight` makes for a
+    scheme (its one definition), without drawing anything."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float, float]] = []
+
+    def gauss(self, mu: float, sigma: float) -> float:
+        self.calls.append(("gauss", mu, sigma))
+        return 0.0
+
+    def uniform(self, a: float, b: float) -> float:
+        self.calls.append(("uniform", a, b))
+        return 0.0
+
+
+_TWO_PI = 2.0 * math.pi
+
+
+def _next_randoms(rng: random.Random, count: int) -> np.ndarray:
+    """The next `count` numbers ``rng.random()`` returns, at once: CPython's recipe (two
+    32-bit words: 27 high bits, then 26, over 2**53), from ``getrandbits``, whose words
+    come least significant first.  Each step is exact, so the floats are the same."""
+    if count == 0:
+        return np.zeros(0)
+    words = np.frombuffer(rng.getrandbits(64 * count).to_bytes(8 * count, "little"),
+                          dtype="<u4")
+    high = (words[0::2] >> 5).astype(np.float64)
+    low = (words[1::2] >> 6).astype(np.float64)
+    return (high * 67108864.0 + low) * (1.0 / 9007199254740992.0)
+
+
+def _replay_gauss(rng: random.Random, count: int, mu: float, sigma: float) -> np.ndarray:
+    """`count` calls of ``rng.gauss(mu, sigma)`` at once, `rng` left as they leave it.
+
+    CPython's gauss makes normals in pairs (Box-Muller: cos, then sin, kept in
+    ``gauss_next`` for the next call).  The arithmetic is IEEE-exact in NumPy as in Python;
+    log, cos and sin go through `math`, as in `random`, so no libm can differ.
+    """
+    version, _, pending = rng.getstate()
+    out = np.empty(count)
+    done = 0
+    if pending is not None and count:
+        out[0] = mu + pending * sigma
+        done, pending = 1, None
+    pairs = (count - done + 1) // 2
+    u = _next_randoms(rng, 2 * pairs)
+    x2pi = u[0::2] * _TWO_PI
+    log = np.fromiter(map(math.log, (1.0 - u[1::2]).tolist()), np.float64, pairs)
+    g2rad = np.sqrt(-2.0 * log)
+    z = np.empty(2 * pairs)
+    z[0::2] = np.fromiter(map(math.cos, x2pi.tolist()), np.float64, pairs) * g2rad
+    z[1::2] = np.fromiter(map(math.sin, x2pi.tolist()), np.float64, pairs) * g2rad
+    out[done:] = mu + z[:count - done] * sigma
+    if (count - done) % 2:
+        pending = float(z[-1])
+    rng.setstate((version, rng.getstate()[1], pending))
+    return out
+
+
+def _bulk_draws(rng: random.Random, scheme: str, nin: int, nout: int) -> np.ndarray | None:
+    """``nin * nout`` calls of `_initial_weight` at once, or None when that cannot be
+    proved to give the same numbers (then the caller draws one by one, nothing drawn yet).
+
+    Only a plain `random.Random` (a subclass may draw differently); the scheme's draw is
+    read from `_initial_weight` itself, and the first few bulk numbers are checked against
+    the genuine calls on a copy of the generator before `rng` is kept moved.
+    """
+    if type(rng) is not random.Random:
+        return None
+    probe = _DrawProbe()
+    try:
+        _initial_weight(probe, scheme, nin, nout)  # type: ignore[arg-type]
+    except AttributeError:  # a draw the probe does not know
+        return None
+    if len(probe.calls) != 1:
+        return None
+    kind, a, b = probe.calls[0]
+    count = nin * nout
+    state = rng.getstate()
+    if kind == "gauss":
+        drawn = _replay_gauss(rng, count, a, b)
+    else:
+        drawn = a + (b - a) * _next_randoms(rng, count)
+    witness = random.Random()
+    witness.setstate(state)
+    first = [_initial_weight(witness, scheme, nin, nout) for _ in range(min(count, 3))]
+    if first != drawn[:len(first)].tolist():
+        rng.setstate(state)
+        return None
+    return drawn
 
 
 def _as_input(x: Any, n_inputs: int, owner: str, dtype: np.dtype, *,
@@ -217,7 +319,11 @@ class TensorMLP(MLP):
 
     def forward_batch(self, X: Any, *, logits: bool = False) -> Tensor:
         """Outputs (or `logits`) for every sample (row) of `X`: a Tensor (n, n_outputs)."""
-        h = _as_input(X, self.n_inputs, "MLP", self._np_dtype, batch_only=True)
+        return self._through_layers(
+            _as_input(X, self.n_inputs, "MLP", self._np_dtype, batch_only=True), logits)
+
+    def _through_layers(self, h: Tensor, logits: bool) -> Tensor:
+        """Outputs (or `logits`) for a batch Tensor of the model's dtype, (n, n_inputs)."""
         for layer in self.layers:
             h = layer.forward(h)
         return h if logits else self._apply_output(h)
@@ -232,8 +338,17 @@ class TensorMLP(MLP):
     def batch_loss(self, loss: Loss, X: np.ndarray, targets: np.ndarray
                    ) -> tuple[Tensor, np.ndarray]:
         """The loss of the whole batch as one node of the Tensor op table (the mean over
-        the samples), and the logits or outputs it read (see `MLP.batch_loss`)."""
-        outs = self.forward_batch(X, logits=loss.reads_logits)
+        the samples), and the logits or outputs it read (see `MLP.batch_loss`).
+
+        `X` comes checked (finite real numbers, from `mlp.train`), so its numbers are not
+        read a second time (as `forward_batch` reads a user's): only its shape is checked,
+        and it becomes a constant of the model's dtype.
+        """
+        if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != self.n_inputs:
+            got = f"shape {X.shape}" if isinstance(X, np.ndarray) else type(X).__name__
+            raise ValueError(f"batch_loss needs a checked array of shape (n, "
+                             f"{self.n_inputs}), got {got}")
+        outs = self._through_layers(as_tensor(X, self._np_dtype), loss.reads_logits)
         total = loss(outs, targets)
         if not isinstance(total, Tensor):
             raise TypeError(f"loss {loss.name!r} did not return a Tensor for a Tensor batch; "

@@ -137,6 +137,20 @@ def _prepare_targets(model: MLP, loss: Loss, y: Any, n_samples: int) -> _Targets
     return _Targets(labels, labels)
 
 
+def _all_finite(array: np.ndarray) -> bool:
+    """Whether every number of a float array is finite, without an array of flags.
+
+    A NaN or an infinity makes the sum NaN or infinite, so a finite sum proves them all
+    finite, in one pass and no memory (60000 MNIST images: about two thirds of the time
+    of ``isfinite(X).all()``, without its 47 MB of flags).  Only a sum that overflows
+    leaves it to the elementwise test.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(array, axis=None)):
+            return True
+    return bool(np.isfinite(array).all())
+
+
 def _as_matrix(model: MLP, X: Any) -> np.ndarray:
     array = np.asarray(X)
     if array.ndim != 2 or array.shape[1] != model.n_inputs:
@@ -147,7 +161,7 @@ def _as_matrix(model: MLP, X: Any) -> np.ndarray:
         raise TypeError(f"X must hold real numbers, got dtype {array.dtype}")
     if len(array) == 0:
         raise ValueError("X has no samples")
-    if not np.all(np.isfinite(array)):
+    if array.dtype.kind == "f" and not _all_finite(array):
         raise ValueError("X contains NaN or infinity")
     # float32 stays float32 (MNIST: half the memory); the engines read either
     return array if array.dtype in (np.float32, np.float64) else array.astype(np.float64)
@@ -174,14 +188,20 @@ def evaluate(model: MLP, X: Any, y: Any, loss: str | Loss = "cross_entropy",
     loss_fn = get_loss(loss)
     batch_size = _positive_int(batch_size, "batch_size")
     data = _as_matrix(model, X)
+    return _measure(model, loss_fn, data, _prepare_targets(model, loss_fn, y, len(data)),
+                    batch_size)
+
+
+def _measure(model: MLP, loss: Loss, data: np.ndarray, targets: _Targets,
+             batch_size: int = 1024) -> tuple[float, float | None]:
+    """`evaluate` on data and targets already checked (fit's validation data, each epoch)."""
     n = len(data)
-    targets = _prepare_targets(model, loss_fn, y, n)
-    threshold = 0.0 if loss_fn.reads_logits else 0.5
+    threshold = 0.0 if loss.reads_logits else 0.5
     total, correct = 0.0, 0
     with no_grad():
         for start in range(0, n, batch_size):
             part = slice(start, start + batch_size)
-            batch_loss, scores = model.batch_loss(loss_fn, data[part], targets.for_loss[part])
+            batch_loss, scores = model.batch_loss(loss, data[part], targets.for_loss[part])
             total += float(batch_loss.data) * len(scores)
             if targets.labels is not None:
                 correct += _count_correct(scores, targets.labels[part], threshold)
@@ -271,7 +291,8 @@ class _Plan:
     rng: np.random.Generator
     optimizer: Optimizer
     schedule: LRSchedule | None
-    validation: tuple[Any, Any] | None
+    #: the validation data and its targets, checked (None without validation)
+    validation: tuple[np.ndarray, _Targets] | None
     #: the score above which one output means class 1 (0 for logits, 0.5 for probabilities)
     threshold: float
     on_epoch_end: Callable[[int, History], None] | None
@@ -307,8 +328,9 @@ def _plan(model: MLP, X: Any, y: Any, *, loss: str | Loss, optimizer: str | Opti
 def _split_validation(model: MLP, loss: Loss, data: np.ndarray, y: Any, targets: _Targets,
                       seed: int | None, validation_split: float,
                       validation_data: tuple[Any, Any] | None
-                      ) -> tuple[np.ndarray, _Targets, tuple[Any, Any] | None]:
-    """The training data and targets, and the validation pair (None without one)."""
+                      ) -> tuple[np.ndarray, _Targets, tuple[np.ndarray, _Targets] | None]:
+    """The training data and targets, and the validation data and targets, checked once
+    for all epochs (None without validation)."""
     if validation_data is not None and validation_split:
         raise ValueError("give validation_split or validation_data, not both")
     if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
@@ -318,14 +340,15 @@ def _split_validation(model: MLP, loss: Loss, data: np.ndarray, y: Any, targets:
         data, X_val, y_train, y_val = train_test_split(
             data, np.asarray(y), validation_split, seed=seed,
             stratify=targets.labels is not None)
-        return data, _prepare_targets(model, loss, y_train, len(data)), (X_val, y_val)
+        return (data, _prepare_targets(model, loss, y_train, len(data)),
+                (X_val, _prepare_targets(model, loss, y_val, len(X_val))))
     if validation_data is None:
         return data, targets, None
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise TypeError("validation_data must be a pair (X_val, y_val)")
     X_val, y_val = validation_data
-    _prepare_targets(model, loss, y_val, len(_as_matrix(model, X_val)))  # now, not after epoch 1
-    return data, targets, (X_val, y_val)
+    checked = _as_matrix(model, X_val)  # now, not after epoch 1
+    return data, targets, (checked, _prepare_targets(model, loss, y_val, len(checked)))
 
 
 class _EarlyStopping:
@@ -429,7 +452,7 @@ def fit(
                 if plan.schedule is not None:
                     plan.schedule.step()
                 if plan.validation is not None:
-                    val_loss, val_accuracy = evaluate(model, *plan.validation, plan.loss)
+                    val_loss, val_accuracy = _measure(model, plan.loss, *plan.validation)
                     history.val_loss.append(val_loss)
                     history.val_accuracy.append(val_accuracy)
                 _update_bar(bar, history, plan.epochs)
