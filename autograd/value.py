@@ -307,6 +307,7 @@ def apply_rows(op: Op, neurons: Sequence[tuple[tuple[Value, ...], Value, str]],
     own.  Outside that fast case (no ``neuron``, not recording, or anomaly mode) it
     calls `apply` for each node.
     """
+    _check_lengths(neurons, rows)
     numbers = op.neuron
     if numbers is None or MODE.get() != RECORD:  # RECORD alone: recording, no anomaly mode
         columns = [[apply(op, (*w, *x, b)) for x in rows] for w, b, _ in neurons]
@@ -331,6 +332,16 @@ def apply_rows(op: Op, neurons: Sequence[tuple[tuple[Value, ...], Value, str]],
             column.append(node)
         columns.append(column)
     return columns
+
+
+def _check_lengths(neurons: Sequence[tuple[tuple[Value, ...], Value, str]],
+                   rows: Sequence[tuple[Value, ...]]) -> None:
+    """Every row as long as every neuron's weights (the ops' layout w + x + (b,) needs it,
+    and the `neuron` functions' `map` would stop silently at the shorter)."""
+    lengths = {len(x) for x in rows} | {len(w) for w, _, _ in neurons}
+    if len(lengths) > 1:
+        raise ValueError(f"apply_rows needs rows as long as the weights, got lengths "
+                         f"{sorted(lengths)}")
 
 
 _new_value = object.__new__

@@ -155,3 +155,11 @@ def test_the_neuron_functions_of_the_table_match_forward_and_local_grads() -> No
                 assert type(local_grads) is type(op.local_grads(want, wxb))
                 assert [g.hex() for g in local_grads] == [
                     g.hex() for g in op.local_grads(want, wxb)]
+
+
+def test_apply_rows_refuses_rows_and_weights_of_different_lengths() -> None:
+    w, b = (Value(1.0), Value(2.0)), Value(0.5)
+    for rows in ([(Value(1.0),)], [(Value(1.0), Value(2.0)), (Value(1.0),)]):
+        for context in (ag.enable_grad, ag.no_grad):
+            with context(), np.testing.assert_raises_regex(ValueError, "as long as the weights"):
+                ag.apply_rows(ag.OPS["relu_linear"], [(w, b, "n")], rows)
