@@ -268,16 +268,23 @@ def walk_figures(xs: list[list[float]], ys: list[int], weights: list[list[list[f
     return statistics.median(times["now"]), statistics.median(times["before"])
 
 
-def handwritten_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list[float]]]):
-    """The floor: the same step written out by hand in plain Python floats."""
+def handwritten_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list[float]]],
+                        loss: str = "cross_entropy"):
+    """The floor: the same step written out by hand in plain Python floats.
+
+    `loss` "cross_entropy" is the batch step's (the mean over the samples); "squares" is
+    the micrograd-style loop's sum of squares against one-hot targets.
+    """
     layers = [[list(row) for row in layer] for layer in weights]
     n_layers = len(layers)
     inv_n = 1.0 / len(xs)
+    squares = loss == "squares"
+    targets = onehot_targets(ys)
 
     def step() -> float:
         grads = [[[0.0] * len(row) for row in layer] for layer in layers]
         total = 0.0
-        for x, y in zip(xs, ys):
+        for x, y, t in zip(xs, ys, targets):
             acts = [x]
             a = x
             for li, layer in enumerate(layers):
@@ -285,12 +292,18 @@ def handwritten_step_fn(xs: list[list[float]], ys: list[int], weights: list[list
                 if li < n_layers - 1:
                     a = [v if v > 0.0 else 0.0 for v in z]
                     acts.append(a)
-            m = max(z)
-            e = [math.exp(v - m) for v in z]
-            s = sum(e)
-            total += m + math.log(s) - z[y]
-            delta = [v / s * inv_n for v in e]
-            delta[y] -= inv_n
+            if squares:
+                diffs = [v - tv for v, tv in zip(z, t)]
+                for d in diffs:
+                    total = total + d * d
+                delta = [2.0 * d for d in diffs]
+            else:
+                m = max(z)
+                e = [math.exp(v - m) for v in z]
+                s = sum(e)
+                total += m + math.log(s) - z[y]
+                delta = [v / s * inv_n for v in e]
+                delta[y] -= inv_n
             for li in range(n_layers - 1, -1, -1):
                 a = acts[li]
                 g_layer = grads[li]
@@ -308,7 +321,7 @@ def handwritten_step_fn(xs: list[list[float]], ys: list[int], weights: list[list
                 [w - LEARNING_RATE * g for w, g in zip(row, g_row)]
                 for row, g_row in zip(layer, grads[li])
             ]
-        return total * inv_n
+        return total if squares else total * inv_n
 
     return step
 
@@ -340,50 +353,6 @@ def loop_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list[f
         for p in parameters:
             p.data -= LEARNING_RATE * p.grad
         return loss.data
-
-    return step
-
-
-def handwritten_loop_step_fn(xs: list[list[float]], ys: list[int],
-                             weights: list[list[list[float]]]):
-    """The floor of `loop_step_fn`: the same sum-of-squares step in plain Python floats."""
-    layers = [[list(row) for row in layer] for layer in weights]
-    n_layers = len(layers)
-    targets = onehot_targets(ys)
-
-    def step() -> float:
-        grads = [[[0.0] * len(row) for row in layer] for layer in layers]
-        total = 0
-        for x, t in zip(xs, targets):
-            acts = [x]
-            a = x
-            for li, layer in enumerate(layers):
-                z = [sum(map(mul, row, a), row[-1]) for row in layer]
-                if li < n_layers - 1:
-                    a = [v if v > 0.0 else 0.0 for v in z]
-                    acts.append(a)
-            diffs = [v - tv for v, tv in zip(z, t)]
-            for d in diffs:
-                total = total + d * d
-            delta = [2.0 * d for d in diffs]
-            for li in range(n_layers - 1, -1, -1):
-                a = acts[li]
-                g_layer = grads[li]
-                for j, dj in enumerate(delta):
-                    g_row = g_layer[j]
-                    g_layer[j] = [g + dj * ai for g, ai in zip(g_row, a)]
-                    g_layer[j].append(g_row[-1] + dj)
-                if li:
-                    back = [0.0] * len(a)
-                    for dj, row in zip(delta, layers[li]):
-                        back = [bk + dj * w for bk, w in zip(back, row)]
-                    delta = [bk if ai > 0.0 else 0.0 for bk, ai in zip(back, a)]
-        for li, layer in enumerate(layers):
-            layers[li] = [
-                [w - LEARNING_RATE * g for w, g in zip(row, g_row)]
-                for row, g_row in zip(layer, grads[li])
-            ]
-        return total
 
     return step
 
@@ -568,7 +537,7 @@ def main() -> None:
     data = make_data()
     steps = {  # name: (the step, its floor)
         "batch": (engine_step_fn(*data), handwritten_step_fn(*data)),
-        "loop": (loop_step_fn(*data), handwritten_loop_step_fn(*data)),
+        "loop": (loop_step_fn(*data), handwritten_step_fn(*data, loss="squares")),
     }
     for ours, floor in steps.values():  # the first step: the same loss
         floor_loss, our_loss = floor(), ours()
