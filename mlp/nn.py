@@ -94,12 +94,11 @@ def _as_row(x: object, n_inputs: int, owner: str) -> tuple[Value, ...]:
     return tuple(row)
 
 
-def _activate(act: Op, params: tuple[float, ...], zs: list[Value], label: str) -> list[Value]:
-    """`act` on each z (a neuron's weighted sums over a batch), labelled `label`."""
-    outs = [apply(act, (z,), params, datas=(z.data,)) for z in zs]
-    for a in outs:
-        a.label = label
-    return outs
+def _activate(act: Op, params: tuple[float, ...], z: Value, label: str) -> Value:
+    """`act` on a neuron's weighted sum z, labelled `label`."""
+    a = apply(act, (z,), params, datas=(z.data,))
+    a.label = label
+    return a
 
 
 def _check_values(values: Sequence[Value], count: int, owner: str) -> list[Value]:
@@ -307,17 +306,20 @@ class ValueLayer(Layer):
         neurons = self.neurons
         first = neurons[0]
         act, act_params = first._act_op, first._act_params
+        fused_relu = act is _RELU  # one node per row: relu(w·x + b), the same numbers as two
+        plan = []
         for n in neurons:
             if not n.fused or n._act_op is not act or n._act_params != act_params:
                 return [tuple(n._forward(row) for n in neurons) for row in rows]
-        if act is _RELU:  # one node per row: relu(w·x + b), the same numbers as two
-            return list(zip(*apply_rows(_RELU_LINEAR, [(n.w, n.b, n._a_label)
-                                                       for n in neurons], rows)))
-        columns = apply_rows(_LINEAR, [(n.w, n.b, n._z_label) for n in neurons], rows)
-        if act is not None:
-            columns = [_activate(act, act_params, zs, n._a_label)
-                       for zs, n in zip(columns, neurons)]
-        return list(zip(*columns))
+            plan.append((n.w, n.b, n._a_label if fused_relu else n._z_label))
+        if fused_relu:
+            return apply_rows(_RELU_LINEAR, plan, rows)
+        z_rows = apply_rows(_LINEAR, plan, rows)
+        if act is None:
+            return z_rows
+        labels = [n._a_label for n in neurons]
+        return [tuple(_activate(act, act_params, z, label) for z, label in zip(zs, labels))
+                for zs in z_rows]
 
     def get_weights(self) -> LayerWeights:
         """(W, b) as new float64 arrays; ``W[j, i]`` is neuron j's weight for input i."""

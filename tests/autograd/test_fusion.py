@@ -120,18 +120,19 @@ def test_apply_rows_makes_the_nodes_apply_makes(case: tuple, op_name: str, mode:
     context = {"record": ag.enable_grad, "no_grad": ag.no_grad}.get(mode, ag.detect_anomaly)
     with context():
         try:
-            expected = [[ag.apply(op, w + x + (bias,)) for x in xs] for w, bias, _ in neurons]
+            expected = [tuple(ag.apply(op, w + x + (bias,)) for w, bias, _ in neurons)
+                        for x in xs]
         except ag.AnomalyError:  # anomaly mode refuses a NaN or inf output: both must
             with np.testing.assert_raises(ag.AnomalyError):
                 ag.value.apply_rows(op, neurons, xs)
             return
-        for column, (_, _, label) in zip(expected, neurons):
-            for node in column:
+        for row in expected:
+            for node, (_, _, label) in zip(row, neurons):
                 node.label = label
         fast = ag.value.apply_rows(op, neurons, xs)
-    assert len(fast) == 2
-    assert [[node_bits(n) for n in column] for column in fast] == [
-        [node_bits(n) for n in column] for column in expected]
+    assert len(fast) == len(xs) and all(len(row) == 2 for row in fast)
+    assert [[node_bits(n) for n in row] for row in fast] == [
+        [node_bits(n) for n in row] for row in expected]
 
 
 def test_the_neuron_functions_of_the_table_match_forward_and_local_grads() -> None:
