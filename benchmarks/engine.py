@@ -118,16 +118,24 @@ def make_data(seed: int = 0) -> tuple[list[list[float]], list[int], list[list[li
     return xs, ys, weights
 
 
-def engine_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list[float]]]):
-    """One full-batch step with the library: MLP forward, mean cross-entropy, backward, SGD."""
+def library_model(weights: list[list[list[float]]]):
+    """The library's MLP with the benchmark's weights (each row: weights, then bias)."""
     import numpy as np
 
-    from mlp import MLP, SGD, cross_entropy
-    from mlp.losses import mean
+    from mlp import MLP
 
     model = MLP(SIZES[0], SIZES[1:], activation="relu", seed=0)
     model.set_weights([(np.array([row[:-1] for row in layer]), np.array([row[-1] for row in layer]))
                        for layer in weights])
+    return model
+
+
+def engine_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list[float]]]):
+    """One full-batch step with the library: MLP forward, mean cross-entropy, backward, SGD."""
+    from mlp import SGD, cross_entropy
+    from mlp.losses import mean
+
+    model = library_model(weights)
     optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
 
     def step() -> float:
@@ -141,34 +149,33 @@ def engine_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list
     return step
 
 
-def two_node_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list[float]]]):
-    """The library's step as it was before fused ReLU neurons: a ``linear`` node and a
-    ``relu`` node per hidden neuron (the baseline the fused neuron is measured against)."""
-    import numpy as np
-
+def node_by_node_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list[float]]],
+                         fused: bool = True):
+    """A baseline: the library's step with every hidden neuron built by `autograd.apply`,
+    one node at a time, as `mlp` did before `autograd.apply_rows`: one ``relu_linear``
+    node (`fused`), or a ``linear`` and a ``relu`` node, as before the fusion."""
     import autograd as ag
-    from mlp import MLP, SGD, cross_entropy
+    from mlp import SGD, cross_entropy
     from mlp.losses import mean
 
-    model = MLP(SIZES[0], SIZES[1:], activation="relu", seed=0)
-    model.set_weights([(np.array([row[:-1] for row in layer]), np.array([row[-1] for row in layer]))
-                       for layer in weights])
+    model = library_model(weights)
     optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
-    linear, relu = ag.OPS["linear"], ag.OPS["relu"]
+    linear = ag.OPS["linear"]
+    hidden, activation = (ag.OPS["relu_linear"], None) if fused else (linear, ag.OPS["relu"])
     last = len(model.layers) - 1
 
-    def layer_rows(layer, rows, with_relu):  # mlp's forward_rows before the fusion
-        plans = [(n.w, (n.b,), tuple(w.data for w in n.w), (n.b.data,), f"{n.name}.z",
-                  f"{n.name}.a") for n in layer.neurons]
+    def layer_rows(layer, rows, op, act):
+        plans = [(n.w, (n.b,), tuple(w.data for w in n.w), (n.b.data,), n._z_label, n._a_label)
+                 for n in layer.neurons]
         out_rows = []
         for row in rows:
             row_datas = tuple(v.data for v in row)
             outs = []
             for w, bias, w_datas, b_datas, z_label, a_label in plans:
-                z = ag.apply(linear, w + row + bias, datas=w_datas + row_datas + b_datas)
-                z.label = z_label
-                if with_relu:
-                    z = ag.apply(relu, (z,), datas=(z.data,))
+                z = ag.apply(op, w + row + bias, datas=w_datas + row_datas + b_datas)
+                z.label = a_label if op is not linear else z_label
+                if act is not None:
+                    z = ag.apply(act, (z,), datas=(z.data,))
                     z.label = a_label
                 outs.append(z)
             out_rows.append(tuple(outs))
@@ -178,50 +185,7 @@ def two_node_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[li
         optimizer.zero_grad()
         rows = [tuple(ag.Value(v) for v in x) for x in xs]
         for k, layer in enumerate(model.layers):
-            rows = layer_rows(layer, rows, k != last)
-        loss = mean([cross_entropy(list(z), y) for z, y in zip(rows, ys)])
-        loss.backward()
-        optimizer.step()
-        return loss.data
-
-    return step
-
-
-def node_by_node_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list[float]]]):
-    """The library's step with each fused neuron built by `autograd.apply`, one node at a
-    time, as `mlp` did before `autograd.apply_rows` (the baseline that measures it)."""
-    import numpy as np
-
-    import autograd as ag
-    from mlp import MLP, SGD, cross_entropy
-    from mlp.losses import mean
-
-    model = MLP(SIZES[0], SIZES[1:], activation="relu", seed=0)
-    model.set_weights([(np.array([row[:-1] for row in layer]), np.array([row[-1] for row in layer]))
-                       for layer in weights])
-    optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
-    relu_linear, linear = ag.OPS["relu_linear"], ag.OPS["linear"]
-    last = len(model.layers) - 1
-
-    def layer_rows(layer, rows, op):
-        plans = [(n.w, (n.b,), tuple(w.data for w in n.w), (n.b.data,), n._a_label)
-                 for n in layer.neurons]
-        out_rows = []
-        for row in rows:
-            row_datas = tuple(v.data for v in row)
-            outs = []
-            for w, bias, w_datas, b_datas, label in plans:
-                a = ag.apply(op, w + row + bias, datas=w_datas + row_datas + b_datas)
-                a.label = label
-                outs.append(a)
-            out_rows.append(tuple(outs))
-        return out_rows
-
-    def step() -> float:
-        optimizer.zero_grad()
-        rows = [tuple(ag.Value(v) for v in x) for x in xs]
-        for k, layer in enumerate(model.layers):
-            rows = layer_rows(layer, rows, linear if k == last else relu_linear)
+            rows = layer_rows(layer, rows, *((linear, None) if k == last else (hidden, activation)))
         loss = mean([cross_entropy(list(z), y) for z, y in zip(rows, ys)])
         loss.backward()
         optimizer.step()
@@ -334,13 +298,7 @@ def loop_step_fn(xs: list[list[float]], ys: list[int], weights: list[list[list[f
     """The step as micrograd's README writes it, with the library's model: ``model(x)``
     one sample at a time, a sum of squares built with Python's ``sum``, ``zero_grad``,
     ``backward``, and a loop over the parameters."""
-    import numpy as np
-
-    from mlp import MLP
-
-    model = MLP(SIZES[0], SIZES[1:], activation="relu", seed=0)
-    model.set_weights([(np.array([row[:-1] for row in layer]), np.array([row[-1] for row in layer]))
-                       for layer in weights])
+    model = library_model(weights)
     targets = onehot_targets(ys)
     parameters = model.parameters()
 
@@ -544,7 +502,7 @@ def main() -> None:
         assert math.isclose(floor_loss, our_loss, rel_tol=1e-9), (floor_loss, our_loss)
     floor_loss = handwritten_step_fn(*data)()
     our_nogc, before_rows = engine_step_fn(*data), node_by_node_step_fn(*data)
-    two_nodes = two_node_step_fn(*data)
+    two_nodes = node_by_node_step_fn(*data, fused=False)
     for baseline in (before_rows, two_nodes):
         assert math.isclose(floor_loss, baseline(), rel_tol=1e-9)
     for step in [*steps["batch"], *steps["loop"], our_nogc, before_rows, two_nodes] * 2:
