@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import math
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -223,6 +224,21 @@ def test_topological_order(graph: tuple) -> None:
     assert set(position) == reachable
     interior = ag.topological_order(root, include_leaves=False)
     assert [n for n in order if n.parents] == interior or not root.parents
+    # exactly depth-first post-order over the parents in argument order: the walk's
+    # shortcuts (finishing a node whose inputs are all visited) change nothing
+    post_order: list = []
+    seen: set[int] = set()
+
+    def visit(node) -> None:
+        seen.add(id(node))
+        for parent in node.parents:
+            if id(parent) not in seen:
+                visit(parent)
+        if node.parents:
+            post_order.append(node)
+
+    visit(root)
+    assert interior == post_order
 
 
 # -- no_grad / enable_grad ----------------------------------------------------------------
@@ -426,3 +442,23 @@ def test_a_zero_upstream_gradient_times_an_infinite_local_is_still_nan() -> None
     x = Value(0.0)
     x.sqrt().relu().backward()
     assert math.isnan(x.grad)
+
+
+def test_nodes_carry_params_and_origin_only_where_needed() -> None:
+    x, y = Value(2.0, "x"), Value(3.0)
+    plain = [x + y, x * 2, -x, x.tanh(), ag.relu_linear([x], [y], 1.0)]
+    assert all(type(n) is Value for n in plain)
+    assert all(n.params == () and n.origin is None for n in plain)
+    square, leaky = x**2, x.leaky_relu(0.2)
+    assert type(square) is ag.ValueWithParams and square.params == (2.0,)
+    assert leaky.params == (0.2,) and leaky.origin is None
+    with ag.detect_anomaly():
+        watched = x * y
+    assert type(watched) is ag.ValueWithParams and "test_engine_backward.py" in watched.origin
+    # six slots, no __dict__ and no weak references: what keeps a node at 80 bytes
+    assert Value.__slots__ == ("data", "grad", "label", "op", "parents", "local_grads")
+    assert not hasattr(x, "__dict__")
+    with pytest.raises(TypeError):
+        weakref.ref(x)
+    with pytest.raises(AttributeError):
+        x.params = (1.0,)  # a plain Value has no room for params
