@@ -25,7 +25,7 @@ def _vector(xs: Sequence[Operand], name: str, what: str = "values") -> tuple[Val
         raise TypeError(f"{name}() expects a sequence of {what}, got {type(xs).__name__}")
     if len(xs) == 0:
         raise ValueError(f"{name}() of an empty sequence")
-    return tuple([x if isinstance(x, Value) else as_value(x) for x in xs])
+    return tuple([as_value(x) for x in xs])
 
 
 def _unary(name: str, x: Operand, params: tuple[float, ...] = ()) -> Value:

@@ -101,6 +101,23 @@ def _activate(act: Op, params: tuple[float, ...], z: Value, label: str) -> Value
     return a
 
 
+def _fused_rows(neurons: Sequence[Neuron], act: Op | None, act_params: tuple[float, ...],
+                rows: Sequence[tuple[Value, ...]]) -> list[tuple[Value, ...]]:
+    """Fused neurons that share an activation, on many rows: one tuple of outputs per row.
+
+    A ReLU neuron is one ``relu_linear`` node (the same numbers as two); any other is a
+    ``linear`` node, then its activation's node.
+    """
+    if act is _RELU:
+        return apply_rows(_RELU_LINEAR, [(n.w, n.b, n._a_label) for n in neurons], rows)
+    z_rows = apply_rows(_LINEAR, [(n.w, n.b, n._z_label) for n in neurons], rows)
+    if act is None:
+        return z_rows
+    labels = [n._a_label for n in neurons]
+    return [tuple(_activate(act, act_params, z, label) for z, label in zip(zs, labels))
+            for zs in z_rows]
+
+
 def _check_values(values: Sequence[Value], count: int, owner: str) -> list[Value]:
     if isinstance(values, Value) or not isinstance(values, Sequence):
         raise TypeError(f"{owner} needs a sequence of {count} Values")
@@ -138,7 +155,7 @@ class Neuron:
     shows its z and its activation as two steps with the same numbers.
     """
 
-    __slots__ = ("w", "b", "activation", "negative_slope", "fused", "name", "_bias_tuple",
+    __slots__ = ("w", "b", "activation", "negative_slope", "fused", "name",
                  "_act_op", "_act_params", "_z_label", "_a_label")
 
     def __init__(
@@ -163,7 +180,6 @@ class Neuron:
             for i in range(spec.nin)
         )
         self.b = Value(0.0, f"{self.name}.b")
-        self._bias_tuple = (self.b,)
         self.fused = bool(fused)
         self.activation = spec.activation
         self.negative_slope = spec.negative_slope
@@ -194,7 +210,6 @@ class Neuron:
         values = _check_values(values, len(self.w) + 1, f"neuron {self.name}")
         old = self.parameters()
         self.w, self.b = tuple(values[:-1]), values[-1]
-        self._bias_tuple = (self.b,)
         return old
 
     def __call__(self, x: Sequence[float | Value]) -> Value:
@@ -204,20 +219,13 @@ class Neuron:
 
     def _forward(self, row: tuple[Value, ...]) -> Value:
         """The output for a row already checked (see `ValueLayer.forward_rows` for batches)."""
-        if self.fused and self._act_op is _RELU:
-            a = apply(_RELU_LINEAR, self.w + row + self._bias_tuple)
-            a.label = self._a_label
-            return a
         if self.fused:
-            z = apply(_LINEAR, self.w + row + self._bias_tuple)
-        else:
-            z = self._weighted_sum_op_by_op(row)
+            return _fused_rows([self], self._act_op, self._act_params, [row])[0][0]
+        z = self._weighted_sum_op_by_op(row)
         z.label = self._z_label
         if self._act_op is None:
             return z
-        a = apply(self._act_op, (z,), self._act_params)
-        a.label = self._a_label
-        return a
+        return _activate(self._act_op, self._act_params, z, self._a_label)
 
     def _weighted_sum_op_by_op(self, row: tuple[Value, ...]) -> Value:
         """w0*x0 + w1*x1 + ... + b, one mul or add node at a time."""
@@ -304,22 +312,11 @@ class ValueLayer(Layer):
         rows are not validated again (`MLP.forward_batch` validates its input).
         """
         neurons = self.neurons
-        first = neurons[0]
-        act, act_params = first._act_op, first._act_params
-        fused_relu = act is _RELU  # one node per row: relu(w·x + b), the same numbers as two
-        plan = []
+        act, act_params = neurons[0]._act_op, neurons[0]._act_params
         for n in neurons:
             if not n.fused or n._act_op is not act or n._act_params != act_params:
                 return [tuple(n._forward(row) for n in neurons) for row in rows]
-            plan.append((n.w, n.b, n._a_label if fused_relu else n._z_label))
-        if fused_relu:
-            return apply_rows(_RELU_LINEAR, plan, rows)
-        z_rows = apply_rows(_LINEAR, plan, rows)
-        if act is None:
-            return z_rows
-        labels = [n._a_label for n in neurons]
-        return [tuple(_activate(act, act_params, z, label) for z, label in zip(zs, labels))
-                for zs in z_rows]
+        return _fused_rows(neurons, act, act_params, rows)
 
     def get_weights(self) -> LayerWeights:
         """(W, b) as new float64 arrays; ``W[j, i]`` is neuron j's weight for input i."""
