@@ -240,54 +240,68 @@ def handwritten_step_fn(xs: list[list[float]], ys: list[int], weights: list[list
     the micrograd-style loop's sum of squares against one-hot targets.
     """
     layers = [[list(row) for row in layer] for layer in weights]
-    n_layers = len(layers)
-    inv_n = 1.0 / len(xs)
-    squares = loss == "squares"
     targets = onehot_targets(ys)
 
     def step() -> float:
-        grads = [[[0.0] * len(row) for row in layer] for layer in layers]
-        total = 0.0
-        for x, y, t in zip(xs, ys, targets):
-            acts = [x]
-            a = x
-            for li, layer in enumerate(layers):
-                z = [sum(map(mul, row, a), row[-1]) for row in layer]
-                if li < n_layers - 1:
-                    a = [v if v > 0.0 else 0.0 for v in z]
-                    acts.append(a)
-            if squares:
-                diffs = [v - tv for v, tv in zip(z, t)]
-                for d in diffs:
-                    total = total + d * d
-                delta = [2.0 * d for d in diffs]
-            else:
-                m = max(z)
-                e = [math.exp(v - m) for v in z]
-                s = sum(e)
-                total += m + math.log(s) - z[y]
-                delta = [v / s * inv_n for v in e]
-                delta[y] -= inv_n
-            for li in range(n_layers - 1, -1, -1):
-                a = acts[li]
-                g_layer = grads[li]
-                for j, dj in enumerate(delta):
-                    g_row = g_layer[j]
-                    g_layer[j] = [g + dj * ai for g, ai in zip(g_row, a)]
-                    g_layer[j].append(g_row[-1] + dj)
-                if li:
-                    back = [0.0] * len(a)
-                    for dj, row in zip(delta, layers[li]):
-                        back = [bk + dj * w for bk, w in zip(back, row)]
-                    delta = [bk if ai > 0.0 else 0.0 for bk, ai in zip(back, a)]
+        total, grads = handwritten_gradients(layers, xs, ys, targets, loss)
         for li, layer in enumerate(layers):
             layers[li] = [
                 [w - LEARNING_RATE * g for w, g in zip(row, g_row)]
                 for row, g_row in zip(layer, grads[li])
             ]
-        return total if squares else total * inv_n
+        return total
 
     return step
+
+
+def handwritten_gradients(layers: list[list[list[float]]], xs: list[list[float]], ys: list[int],
+                          targets: list[list[float]], loss: str = "cross_entropy"
+                          ) -> tuple[float, list[list[list[float]]]]:
+    """The floor's forward and backward pass over a batch, in plain Python floats: the
+    loss and its gradient for every weight, laid out like `layers` (each row: a ReLU
+    neuron's weights, then its bias; the last layer is linear).
+
+    `loss` "cross_entropy" is the mean over the batch of softmax cross-entropy; "squares"
+    is the sum of squares against the one-hot `targets`.
+    """
+    n_layers = len(layers)
+    inv_n = 1.0 / len(xs)
+    squares = loss == "squares"
+    grads = [[[0.0] * len(row) for row in layer] for layer in layers]
+    total = 0.0
+    for x, y, t in zip(xs, ys, targets):
+        acts = [x]
+        a = x
+        for li, layer in enumerate(layers):
+            z = [sum(map(mul, row, a), row[-1]) for row in layer]
+            if li < n_layers - 1:
+                a = [v if v > 0.0 else 0.0 for v in z]
+                acts.append(a)
+        if squares:
+            diffs = [v - tv for v, tv in zip(z, t)]
+            for d in diffs:
+                total = total + d * d
+            delta = [2.0 * d for d in diffs]
+        else:
+            m = max(z)
+            e = [math.exp(v - m) for v in z]
+            s = sum(e)
+            total += m + math.log(s) - z[y]
+            delta = [v / s * inv_n for v in e]
+            delta[y] -= inv_n
+        for li in range(n_layers - 1, -1, -1):
+            a = acts[li]
+            g_layer = grads[li]
+            for j, dj in enumerate(delta):
+                g_row = g_layer[j]
+                g_layer[j] = [g + dj * ai for g, ai in zip(g_row, a)]
+                g_layer[j].append(g_row[-1] + dj)
+            if li:
+                back = [0.0] * len(a)
+                for dj, row in zip(delta, layers[li]):
+                    back = [bk + dj * w for bk, w in zip(back, row)]
+                delta = [bk if ai > 0.0 else 0.0 for bk, ai in zip(back, a)]
+    return (total if squares else total * inv_n), grads
 
 
 def onehot_targets(ys: list[int]) -> list[list[float]]:
