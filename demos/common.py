@@ -22,6 +22,7 @@ from typing import Any, NoReturn, TypeVar
 import numpy as np
 
 from mlp import (
+    ENGINES,
     MLP,
     BaseMLP,
     History,
@@ -124,12 +125,18 @@ class DemoParser(argparse.ArgumentParser):
 
 def run_main(main: Callable[[], int], name: str) -> NoReturn:
     """Exit with `main()`'s status; Ctrl-C is one line and status 130, not a traceback
-    (files are written atomically, so nothing half-written is left)."""
+    (files are written atomically, so nothing half-written is left).  A reader that stops
+    early (``| head``) ends the demo quietly, with status 141 as a shell reports SIGPIPE."""
     try:
         status = main()
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here at the latest
     except KeyboardInterrupt:
         print(f"python -m demos.{name}: interrupted", file=sys.stderr)
         status = 130
+    except BrokenPipeError:
+        # Python's recipe: point stdout at /dev/null so the flush at exit cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 141
     sys.exit(status)
 
 
@@ -188,10 +195,12 @@ def output_directory(text: str) -> Path:
 def add_run_options(parser: argparse.ArgumentParser, networks: Mapping[str, RunConfig],
                     descriptions: Mapping[str, str]) -> None:
     """The options both demos take: --seed, --seeds, --network, --epochs, --lr, --hidden,
-    --out and --quiet.  `descriptions` says what each network is, for the help."""
+    --engine, --out and --quiet.  `descriptions` says what each network is, for the help."""
     def each(field: str) -> str:
         def shown(config: RunConfig) -> str:
             value = getattr(config, field)
+            if isinstance(value, str):
+                return value
             return " ".join(map(str, value)) if isinstance(value, tuple) else f"{value:g}"
         return ", ".join(f"{name} {shown(config)}" for name, config in networks.items())
 
@@ -211,6 +220,10 @@ def add_run_options(parser: argparse.ArgumentParser, networks: Mapping[str, RunC
     parser.add_argument("--hidden", type=int_in(1, MAX_UNITS), nargs="+", metavar="UNITS",
                         help=f"hidden layer sizes, 1 to {MAX_UNITS} units each, at most "
                              f"{MAX_WEIGHTS:,} weights in all (default: {each('hidden')})")
+    parser.add_argument("--engine", choices=ENGINES,
+                        help="value: one scalar Value per weight, a graph you can draw and "
+                             "step through; tensor: a weight matrix per layer, the same "
+                             f"training on NumPy arrays, faster (default: {each('engine')})")
     parser.add_argument("--out", type=output_directory, default=Path("out"), metavar="DIR",
                         help="directory for the saved model, made if missing (default: "
                              "%(default)s)")
@@ -239,9 +252,10 @@ def os_error_line(error: OSError) -> str:
 
 def chosen_config(args: argparse.Namespace, networks: Mapping[str, Config],
                   **overrides: Any) -> Config:
-    """The network named by --network with --epochs, --lr, --hidden and the given
+    """The network named by --network with --epochs, --lr, --hidden, --engine and the given
     `overrides` (those that are not None) put in."""
-    changes = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), *overrides.items())
+    changes = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr),
+                                 ("engine", args.engine), *overrides.items())
                if v is not None}
     if args.hidden:
         changes["hidden"] = tuple(args.hidden)

@@ -42,7 +42,7 @@ from demos.common import (
     run_main,
     train_and_score,
 )
-from mlp import ENGINES, train_test_split
+from mlp import train_test_split
 from mlp.digits import load_digits
 
 #: the ten classes, named by their digit
@@ -103,9 +103,6 @@ def build_parser() -> argparse.ArgumentParser:
     """The demo's command line."""
     parser = DemoParser("digits", __doc__)
     add_run_options(parser, NETWORKS, DESCRIPTIONS)
-    parser.add_argument("--engine", choices=ENGINES,
-                        help="tensor: a weight matrix per layer; value: one scalar Value per "
-                             "weight, the same steps, slower (default: tensor)")
     return parser
 
 
@@ -114,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model cannot be written, 2 for a bad option)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    config = chosen_config(args, NETWORKS, engine=args.engine)
+    config = chosen_config(args, NETWORKS)
     check_size(parser, config, 64, 10)
     print(_describe(config, args.network))
     result = one_or_several_seeds(args,

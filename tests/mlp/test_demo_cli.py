@@ -163,3 +163,35 @@ def test_ctrl_c_is_one_line_and_status_130(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit) as info:
         run_main(lambda: 1, "iris")
     assert info.value.code == 1
+
+
+def test_a_reader_that_stops_early_ends_the_demo_quietly() -> None:
+    """``python -m demos.newton | head -1``: the pipe is closed before the demo writes, so
+    its first flush fails; that is status 141 and nothing on standard error."""
+    process = subprocess.Popen([sys.executable, "-m", "demos.newton"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before anything is written
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141, err
+    assert err == ""
+
+
+def test_iris_demo_on_the_tensor_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                        ) -> None:
+    """``--engine tensor``: the same network as weight matrices, from the same start; it
+    ends where the value engine does (the same final loss to the printed digits)."""
+    assert iris.main(["--quiet", "--epochs", "10", "--engine", "tensor",
+                      "--out", str(tmp_path)]) == 0
+    tensor_out = capsys.readouterr().out
+    assert "engine=tensor" in tensor_out and "identical predictions" in tensor_out
+    assert iris.main(["--quiet", "--epochs", "10", "--out", str(tmp_path)]) == 0
+    value_out = capsys.readouterr().out
+    assert "engine=tensor" not in value_out
+
+    def final_loss(out: str) -> str:
+        match = re.search(r"final training loss (\S+)", out)
+        assert match is not None, out
+        return match.group(1)
+
+    assert final_loss(tensor_out) == final_loss(value_out)
