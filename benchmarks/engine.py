@@ -516,14 +516,17 @@ def main() -> None:
         assert math.isclose(floor_loss, our_loss, rel_tol=1e-9), (floor_loss, our_loss)
     floor_loss = handwritten_step_fn(*data)()
     our_nogc, before_rows = engine_step_fn(*data), node_by_node_step_fn(*data)
+    loop_nogc = loop_step_fn(*data)
     two_nodes = node_by_node_step_fn(*data, fused=False)
     for baseline in (before_rows, two_nodes):
         assert math.isclose(floor_loss, baseline(), rel_tol=1e-9)
-    for step in [*steps["batch"], *steps["loop"], our_nogc, before_rows, two_nodes] * 2:
+    for step in [*steps["batch"], *steps["loop"], our_nogc, loop_nogc, before_rows,
+                 two_nodes] * 2:
         step()  # warm up
     times = interleaved({"floor": steps["batch"][1], "ours": steps["batch"][0],
                          "ours, GC off": without_gc(our_nogc),
-                         "loop floor": steps["loop"][1], "loop": steps["loop"][0]}, STEP_ROUNDS)
+                         "loop floor": steps["loop"][1], "loop": steps["loop"][0],
+                         "loop, GC off": without_gc(loop_nogc)}, STEP_ROUNDS)
     # The baselines make more garbage; rounds of their own keep them from timing the
     # collector's work into the verdict's rounds.
     gc.collect()
@@ -553,7 +556,8 @@ def main() -> None:
     print("\nthe same step written as micrograd's README writes it: model(x) one sample at a "
           "time, a sum of squares with Python's sum(), zero_grad, backward, p.data -= lr * p.grad:")
     for label, seconds in (("hand-written plain Python (floor)", times["loop floor"]),
-                           ("autograd + mlp, GC on", times["loop"])):
+                           ("autograd + mlp, GC on", times["loop"]),
+                           ("autograd + mlp, GC off", times["loop, GC off"])):
         middle = statistics.median(seconds)
         print(f"  {label:<36}{middle * 1e3:>6.1f} ms  {middle / loop_floor:>7.2f}x"
               f"{min(seconds) * 1e3:>8.1f} ms")
