@@ -135,11 +135,13 @@ def main() -> None:
         "tensor": lambda: train_iris(SEED, tensor_config, progress=False),
     }, max(1, args.rounds))
     medians = {name: statistics.median(t) for name, t in times.items()}
-    steps = config.epochs * math.ceil(120 / config.batch_size)
+    n_train = len(demo_data(SEED)[0])
+    steps = config.epochs * math.ceil(n_train / config.batch_size)
+    passes = config.epochs * n_train
     print(f"Python {sys.version.split()[0]}, BLAS threads {THREADS}; CPU time\n")
     print(f"the Iris demo's training: {'-'.join(map(str, (4, *config.hidden, 3)))} ReLU, "
           f"softmax cross-entropy, Adam, {config.epochs} epochs of {config.batch_size}-sample "
-          f"batches ({steps} steps), 120 flowers; median of {len(times['floor'])} "
+          f"batches ({steps} steps), {n_train} flowers; median of {len(times['floor'])} "
           f"interleaved rounds:")
     rows = [("hand-written plain Python (floor)", "floor"),
             ("the demo (autograd + mlp, value engine)", "demo"),
@@ -148,8 +150,8 @@ def main() -> None:
         print(f"  {label:<42}{medians[name]:7.2f} s {medians[name] / medians['floor']:7.2f}x")
     print(f"\nthe floor and the demo end with the same weights (largest difference "
           f"{difference:.1g}); the demo's test accuracy {demo.test_accuracy:.1%}")
-    print(f"per sample pass: floor {medians['floor'] / (config.epochs * 120) * 1e6:.0f} us, "
-          f"demo {medians['demo'] / (config.epochs * 120) * 1e6:.0f} us")
+    print(f"per sample pass: floor {medians['floor'] / passes * 1e6:.0f} us, "
+          f"demo {medians['demo'] / passes * 1e6:.0f} us")
 
 
 if __name__ == "__main__":
