@@ -467,13 +467,21 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
     """Run `op` on `inputs`: the new tensor's data, and (when recording) its graph links.
 
     A graph is recorded when gradients are enabled and some input requires a gradient;
-    inputs that need none get the local `NO_GRAD`, so their VJP is never computed.
+    inputs that need none get the local `NO_GRAD`, so their VJP is never computed.  An op
+    with ``forward_with_grads`` computes its output and locals together when recording.
     """
     datas = [t.data for t in inputs]
     check = op.check
     if check is not None:
         params = check(*datas, *params)
-    out = op.forward(*datas, *params)
+    needed = [t.requires_grad for t in inputs]
+    mode = MODE.get()
+    recording = mode & RECORD and True in needed
+    if recording and op.forward_with_grads is not None:
+        out, local_grads = op.forward_with_grads(*datas, *params)
+    else:
+        out = op.forward(*datas, *params)
+        local_grads = None
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     node = _new_tensor(Tensor)
@@ -482,13 +490,12 @@ def apply(op: TensorOp, inputs: Sequence[Tensor], params: tuple[Any, ...] = ()) 
     node.label = ""
     node.origin = None
     node.params = params
-    needed = [t.requires_grad for t in inputs]
-    mode = MODE.get()
-    if mode & RECORD and True in needed:
+    if recording:
         node.requires_grad = True
         node.op = op
         node.parents = inputs if type(inputs) is tuple else tuple(inputs)
-        local_grads = op.local_grads(out, *datas, *params)
+        if local_grads is None:
+            local_grads = op.local_grads(out, *datas, *params)
         if False in needed:
             local_grads = tuple(local if t.requires_grad else NO_GRAD
                                 for t, local in zip(inputs, local_grads))

@@ -16,6 +16,10 @@ the same way.  An entry's conventions:
   ``TensorOp.formula`` gives e.g. ``d(A@B)/dA: g @ B.T``.
 * ``check(*arrays, *params) -> params`` runs before the forward: it raises `ShapeError`
   naming the op and the shapes, and returns the params normalized (e.g. axes).
+* ``forward_with_grads(*arrays, *params) -> (out, locals)``, optional: the output and the
+  locals in one pass, for an op whose locals reuse what its forward computed (the
+  softmax of ``cross_entropy``).  A recording op calls it instead of ``forward`` and
+  ``local_grads``; it must give the numbers those two give, bit for bit.
 
 Broadcasting follows NumPy.  Where an input was broadcast, its gradient is summed back
 over the broadcast axes; the formulas write that ``sum_to(x, a.shape)``.
@@ -302,6 +306,9 @@ class TensorOp:
     #: the forward expression as a template in the input names, e.g. ``{A}@{B}``
     template: str = ""
     nary: bool = False
+    #: the output and its locals at once (see the module); None: forward, then local_grads
+    forward_with_grads: Callable[..., tuple[Any, tuple[VJP, ...]]] | None = field(
+        default=None, repr=False)
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         return get_tensor_op, (self.name,)
@@ -667,26 +674,44 @@ def _softmax_rows(z: Array) -> tuple[Array, Array]:
         return shifted, np.log(np.exp(shifted).sum(axis=1))
 
 
-def _cross_entropy(z: Array, targets: Array, reduction: str) -> Array:
+def _cross_entropy_loss(shifted: Array, log_sums: Array, targets: Array, reduction: str,
+                        dtype: np.dtype) -> Array:
     # mean over rows of logsumexp(z) - z[target], with the row max shifted out first
-    shifted, log_sums = _softmax_rows(z)
     flat = targets.reshape(-1)
     total = float(np.sum(log_sums - shifted[np.arange(flat.size), flat]))
     if reduction == "mean" and flat.size > 1:
         total /= flat.size
-    return np.array(total, dtype=z.dtype)
+    return np.array(total, dtype=dtype)
 
 
-def _cross_entropy_grads(out: Array, z: Array, targets: Array, reduction: str) -> tuple[VJP]:
+def _cross_entropy_vjp(shifted: Array, log_sums: Array, targets: Array, reduction: str,
+                       shape: tuple[int, ...]) -> Elementwise:
     # d loss / d z = softmax(z) - onehot(target), averaged over the rows for 'mean'.
-    shifted, log_sums = _softmax_rows(z)
     with np.errstate(**_IGNORE):
         p = np.exp(shifted - log_sums[:, None])
     flat = targets.reshape(-1)
     p[np.arange(flat.size), flat] -= 1.0
     if reduction == "mean" and flat.size > 1:
         p *= 1.0 / flat.size
-    return (Elementwise(p.reshape(z.shape), z.shape),)
+    return Elementwise(p.reshape(shape), shape)
+
+
+def _cross_entropy(z: Array, targets: Array, reduction: str) -> Array:
+    shifted, log_sums = _softmax_rows(z)
+    return _cross_entropy_loss(shifted, log_sums, targets, reduction, z.dtype)
+
+
+def _cross_entropy_grads(out: Array, z: Array, targets: Array, reduction: str) -> tuple[VJP]:
+    shifted, log_sums = _softmax_rows(z)
+    return (_cross_entropy_vjp(shifted, log_sums, targets, reduction, z.shape),)
+
+
+def _cross_entropy_with_grads(z: Array, targets: Array, reduction: str
+                              ) -> tuple[Array, tuple[VJP]]:
+    # The loss and its gradient read the same shifted logits and log-sums: computed once.
+    shifted, log_sums = _softmax_rows(z)
+    return (_cross_entropy_loss(shifted, log_sums, targets, reduction, z.dtype),
+            (_cross_entropy_vjp(shifted, log_sums, targets, reduction, z.shape),))
 
 
 # -- the table ----------------------------------------------------------------------------
@@ -796,7 +821,8 @@ _OP_LIST: list[TensorOp] = [
              ("{g} * (softmax({z}) - onehot(targets)) / N  (N: rows; no /N for "
               "reduction='sum')",),
              params=("targets", "reduction"), check=_check_cross_entropy,
-             template="cross_entropy({z}, targets)"),
+             template="cross_entropy({z}, targets)",
+             forward_with_grads=_cross_entropy_with_grads),
 ]
 
 #: name -> TensorOp, in declaration order

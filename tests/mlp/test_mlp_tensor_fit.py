@@ -98,3 +98,28 @@ def test_validation_checked_once_measures_what_evaluate_measures(engine: str) ->
     split = fit(model, X, y, validation_split=0.3, optimizer="sgd", epochs=1, batch_size=8,
                 seed=0, progress=False)
     assert len(split.val_loss) == 1 and split.val_accuracy[0] is not None
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fit_trains_the_same_weights_as_with_cross_entropy_in_two_passes(
+        dtype: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cross_entropy computes its loss and gradient in one pass when recording; with the
+    plain forward-then-locals path instead, fit's losses and weights are the same bits."""
+    import dataclasses
+
+    from autograd.tensor_ops import TENSOR_OPS
+
+    X, y = _blobs(40)
+
+    def trained() -> tuple[list[float], list[bytes]]:
+        model = MLP(2, [6, 3], seed=1, engine="tensor", dtype=dtype, activation="relu")
+        history = fit(model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=3,
+                      batch_size=8, seed=0, progress=False)
+        return history.loss, [p.data.tobytes() for p in model.parameters()]
+
+    one_pass = trained()
+    op = TENSOR_OPS["cross_entropy"]
+    assert op.forward_with_grads is not None
+    monkeypatch.setitem(TENSOR_OPS, "cross_entropy",
+                        dataclasses.replace(op, forward_with_grads=None))
+    assert trained() == one_pass
