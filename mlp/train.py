@@ -96,7 +96,7 @@ def _prepare_targets(model: MLP, loss: Loss, y: Any, n_samples: int) -> _Targets
     if y is None:
         raise TypeError("y is None: training and evaluating need one target per sample "
                         "(class labels, or numbers for mse)")
-    array = np.asarray(y)
+    array = _as_array(y, "y")
     if array.ndim == 0:
         raise TypeError(f"y must hold one target per sample, got a single "
                         f"{type(y).__name__}")
@@ -151,8 +151,20 @@ def _all_finite(array: np.ndarray) -> bool:
     return bool(np.isfinite(array).all())
 
 
+def _as_array(values: Any, name: str) -> np.ndarray:
+    """`values` as an array; rows of different lengths are a ValueError naming `name`."""
+    try:
+        return np.asarray(values)
+    except ValueError:  # NumPy refuses ragged nesting ("inhomogeneous shape")
+        lengths = sorted({len(row) for row in values if hasattr(row, "__len__")}) \
+            if hasattr(values, "__iter__") else []
+        seen = f" (rows of lengths {lengths[:5]})" if len(lengths) > 1 else ""
+        raise ValueError(f"{name} must be a rectangular table of numbers, every row the same "
+                         f"length{seen}") from None
+
+
 def _as_matrix(model: MLP, X: Any) -> np.ndarray:
-    array = np.asarray(X)
+    array = _as_array(X, "X")
     if array.ndim != 2 or array.shape[1] != model.n_inputs:
         raise ValueError(f"X must have shape (n, {model.n_inputs}) for this model, got "
                          f"{array.shape}")

@@ -231,6 +231,21 @@ def test_fit_data_is_checked() -> None:
         fit(model, X, y, optimizer=SGD(model.parameters(), lr=0.1), lr=0.5, progress=False)
 
 
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_ragged_data_is_named_not_numpys_message(engine: str) -> None:
+    """Lists whose rows differ in length: one line saying so, for X and for y, in `fit`
+    and `evaluate` alike (NumPy's own error speaks of an "inhomogeneous shape")."""
+    model = MLP(2, [3], seed=0, engine=engine)
+    ragged_x = [[1.0, 2.0], [3.0], [4.0, 5.0]]
+    for call in (lambda: fit(model, ragged_x, [0, 1, 2], progress=False),
+                 lambda: evaluate(model, ragged_x, [0, 1, 2])):
+        with pytest.raises(ValueError, match=r"^X must be a rectangular table of numbers, every "
+                                             r"row the same length \(rows of lengths \[1, 2\]\)$"):
+            call()
+    with pytest.raises(ValueError, match=r"^y must be a rectangular table of numbers"):
+        fit(model, [[1.0, 2.0], [3.0, 4.0]], [[0.0], [1.0, 2.0]], loss="mse", progress=False)
+
+
 def test_progress_bar_can_be_forced(capsys: pytest.CaptureFixture[str]) -> None:
     X, y = _blobs(12)
     fit(MLP(2, [3, 3], seed=0), X, y, epochs=2, progress=True)
