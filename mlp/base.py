@@ -184,6 +184,31 @@ def _registered(registry: dict[str, type], engine: object, kind: str) -> type:
     return registry[engine]
 
 
+class _OneClassPerEngine:
+    """A base class whose constructor builds its engine's own subclass:
+    ``Layer(2, 3, engine="tensor")`` is a `mlp.tensor_nn.TensorLayer`.
+
+    The base holds ``_engine_classes``; each engine's class names its ``engine`` in its
+    body and is registered there (a user's subclass of it, naming none, is not).
+    """
+
+    engine: ClassVar[str]
+    _engine_classes: ClassVar[dict[str, type]]
+    #: what the base builds, for the error when no class of an engine is loaded
+    _kind: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "engine" in cls.__dict__:
+            cls._engine_classes.setdefault(check_engine(cls.engine), cls)
+
+    def __new__(cls, *args: Any, engine: str | None = None, **kwargs: Any) -> Any:
+        if "_engine_classes" in cls.__dict__:  # the base itself: build the engine's class
+            cls = _registered(cls._engine_classes, ENGINES[0] if engine is None else engine,
+                              cls._kind)
+        return super().__new__(cls)
+
+
 def model_class(engine: str) -> type[MLP]:
     """The model class of an engine: `mlp.nn.ValueMLP` or `mlp.tensor_nn.TensorMLP`."""
     return _registered(MLP._engine_classes, engine, "model")
@@ -197,7 +222,7 @@ def layer_class(engine: str) -> type[Layer]:
 # -- layers ----------------------------------------------------------------------------------
 
 
-class Layer(ABC):
+class Layer(_OneClassPerEngine, ABC):
     """`nout` neurons that all read the same `nin` inputs: the base class of both engines'
     layers, and the abstract methods an engine's layer must provide.
 
@@ -211,21 +236,12 @@ class Layer(ABC):
     #: the engine whose layer this is (set by each concrete class)
     engine: ClassVar[str]
     _engine_classes: ClassVar[dict[str, type[Layer]]] = {}
+    _kind = "layer"
 
     name: str
     activation: str
     negative_slope: float
     dtype: str
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "engine" in cls.__dict__:  # an engine's own layer class, not a user's subclass
-            Layer._engine_classes.setdefault(check_engine(cls.engine), cls)
-
-    def __new__(cls, *args: Any, engine: str | None = None, **kwargs: Any) -> Any:
-        if cls is Layer:
-            cls = layer_class(ENGINES[0] if engine is None else engine)
-        return super().__new__(cls)
 
     def __init__(
         self,
@@ -311,7 +327,7 @@ class Layer(ABC):
 # -- models ----------------------------------------------------------------------------------
 
 
-class MLP(ABC):
+class MLP(_OneClassPerEngine, ABC):
     """A multi-layer perceptron: ``MLP(4, [16, 16, 3])`` maps 4 inputs to 3 outputs.
 
     Hidden layers use `activation` (relu, tanh, sigmoid, leaky_relu, linear); the last
@@ -340,6 +356,7 @@ class MLP(ABC):
     #: the float types the engine can compute in
     dtypes: ClassVar[tuple[str, ...]] = DTYPES
     _engine_classes: ClassVar[dict[str, type[MLP]]] = {}
+    _kind = "model"
 
     layers: list[Any]
     activation: str
@@ -351,16 +368,6 @@ class MLP(ABC):
     dtype: str
     #: free-form JSON-serializable information saved with the model (class names, ...)
     metadata: dict[str, Any]
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "engine" in cls.__dict__:  # an engine's own model class, not a user's subclass
-            MLP._engine_classes.setdefault(check_engine(cls.engine), cls)
-
-    def __new__(cls, *args: Any, engine: str | None = None, **kwargs: Any) -> Any:
-        if cls is MLP:
-            cls = model_class(ENGINES[0] if engine is None else engine)
-        return super().__new__(cls)
 
     def __init__(
         self,
