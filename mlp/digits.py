@@ -193,7 +193,11 @@ def read_idx(path: str | os.PathLike[str], *, max_bytes: int = MAX_IDX_BYTES) ->
         if not source.at_end():
             raise DataFormatError(f"{path}: the header says {dims} values of {dtype.name} "
                                   f"({expected} bytes) but more data follows")
-    return to_native(data).reshape(dims)
+    try:
+        return to_native(data).reshape(dims)
+    except ValueError:  # no data, but other dimensions too large for any array's shape
+        raise DataFormatError(f"{path}: the header's dimensions {dims} are not an array "
+                              f"shape NumPy can make") from None
 
 
 _IDX_NAMES = {

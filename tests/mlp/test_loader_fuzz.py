@@ -119,6 +119,18 @@ def test_read_idx_on_mutated_files(tmp_path: Path, content: bytes) -> None:
         assert result.dtype.isnative and result.nbytes <= len(content) * 1032
 
 
+def test_read_idx_refuses_dimensions_no_array_can_have(tmp_path: Path) -> None:
+    """A header with a 0 among huge dimensions promises no data, which the file holds,
+    but NumPy makes no array of that shape: one DataFormatError (found by the fuzz above)."""
+    path = tmp_path / "data-idx-ubyte"
+    path.write_bytes(bytes.fromhex("00000c06 fffffffd fffffffe ffffffff 00000000 00000001 "
+                                   "00000002"))
+    with pytest.raises(DataFormatError, match=r"the header's dimensions \(4294967293, "
+                                              r"4294967294, 4294967295, 0, 1, 2\) are not an "
+                                              r"array shape"):
+        read_idx(path)
+
+
 _IDX_DIRECTORY = {
     "train-images-idx3-ubyte": _idx(np.arange(6 * 3 * 4, dtype=np.uint8).reshape(6, 3, 4), 0x08),
     "train-labels-idx1-ubyte": _idx(np.arange(6, dtype=np.uint8), 0x08),
