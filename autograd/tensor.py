@@ -49,6 +49,19 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
+def ragged_text(values: Any, error: Exception) -> str:
+    """Why NumPy could not make `values` an array, in words: the lengths of its rows when
+    they differ (NumPy says "inhomogeneous shape"), else NumPy's own message."""
+    try:
+        lengths = sorted({len(row) for row in values if hasattr(row, "__len__")})
+    except TypeError:  # not iterable, or rows without a length
+        lengths = []
+    if len(lengths) > 1:
+        shown = ", ".join(map(str, lengths[:5])) + (", ..." if len(lengths) > 5 else "")
+        return f"rows of different lengths: {shown}"
+    return str(error)
+
+
 def _to_array(data: Any, dtype: Any, copy: bool, what: str) -> np.ndarray:
     """`data` as a float32/float64 array; float32 input stays float32 unless `dtype` says."""
     from autograd.value import Value
@@ -59,7 +72,8 @@ def _to_array(data: Any, dtype: Any, copy: bool, what: str) -> np.ndarray:
     try:
         arr = np.asarray(data)
     except (TypeError, ValueError) as error:  # ragged nested lists, for one
-        raise TypeError(f"{what} needs a rectangular array of real numbers: {error}") from None
+        raise TypeError(f"{what} needs a rectangular array of real numbers "
+                        f"({ragged_text(data, error)})") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{what} needs real numbers, got an array of dtype {arr.dtype}"
                         + (" (holding Values?)" if arr.dtype.kind == "O" else ""))

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd.tensor import ragged_text
+
 __all__ = [
     "ENGINES", "DTYPES", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "INITIALIZERS",
     "LayerWeights", "ModelFormatError", "Architecture", "check_engine", "check_dtype",
@@ -161,7 +163,8 @@ def as_float_array(value: Any, where: str) -> np.ndarray:
     try:
         array = np.asarray(value)
     except ValueError as exc:  # ragged nested lists
-        raise ModelFormatError(f"{where}: not a rectangular array of numbers ({exc})") from None
+        raise ModelFormatError(f"{where}: not a rectangular array of numbers "
+                               f"({ragged_text(value, exc)})") from None
     if array.dtype.kind not in "iuf":  # bools, complex, strings, objects (huge ints)
         raise ModelFormatError(f"{where}: expected real numbers, got an array of {array.dtype}")
     array = array.astype(np.float64)

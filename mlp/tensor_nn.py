@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autograd import no_grad
-from autograd.tensor import Tensor, as_tensor, linear
+from autograd.tensor import Tensor, as_tensor, linear, ragged_text
 from mlp.base import (
     MLP,
     Layer,
@@ -171,7 +171,8 @@ def _as_input(x: Any, n_inputs: int, owner: str, dtype: np.dtype, *,
         try:
             array = np.asarray(x)
         except (TypeError, ValueError) as error:  # ragged lists
-            raise TypeError(f"{owner} needs a rectangular array of numbers: {error}") from None
+            raise TypeError(f"{owner} needs a rectangular array of numbers "
+                            f"({ragged_text(x, error)})") from None
         if array.dtype == np.bool_:
             array = array.astype(np.float64)
         if array.dtype.kind not in "iuf":

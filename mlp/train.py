@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from autograd import no_grad
+from autograd.tensor import ragged_text
 from mlp.architecture import LayerWeights
 from mlp.base import MLP
 from mlp.datasets import _check_seed, train_test_split
@@ -155,12 +156,9 @@ def _as_array(values: Any, name: str) -> np.ndarray:
     """`values` as an array; rows of different lengths are a ValueError naming `name`."""
     try:
         return np.asarray(values)
-    except ValueError:  # NumPy refuses ragged nesting ("inhomogeneous shape")
-        lengths = sorted({len(row) for row in values if hasattr(row, "__len__")}) \
-            if hasattr(values, "__iter__") else []
-        seen = f" (rows of lengths {lengths[:5]})" if len(lengths) > 1 else ""
-        raise ValueError(f"{name} must be a rectangular table of numbers, every row the same "
-                         f"length{seen}") from None
+    except ValueError as error:  # NumPy refuses ragged nesting ("inhomogeneous shape")
+        raise ValueError(f"{name} must be a rectangular table of numbers "
+                         f"({ragged_text(values, error)})") from None
 
 
 def _as_matrix(model: MLP, X: Any) -> np.ndarray:

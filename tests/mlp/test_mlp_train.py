@@ -239,11 +239,30 @@ def test_ragged_data_is_named_not_numpys_message(engine: str) -> None:
     ragged_x = [[1.0, 2.0], [3.0], [4.0, 5.0]]
     for call in (lambda: fit(model, ragged_x, [0, 1, 2], progress=False),
                  lambda: evaluate(model, ragged_x, [0, 1, 2])):
-        with pytest.raises(ValueError, match=r"^X must be a rectangular table of numbers, every "
-                                             r"row the same length \(rows of lengths \[1, 2\]\)$"):
+        with pytest.raises(ValueError, match=r"^X must be a rectangular table of numbers "
+                                             r"\(rows of different lengths: 1, 2\)$"):
             call()
-    with pytest.raises(ValueError, match=r"^y must be a rectangular table of numbers"):
+    with pytest.raises(ValueError, match=r"^y must be a rectangular table of numbers "
+                                         r"\(rows of different lengths: 1, 2\)$"):
         fit(model, [[1.0, 2.0], [3.0, 4.0]], [[0.0], [1.0, 2.0]], loss="mse", progress=False)
+
+
+def test_ragged_arrays_are_named_by_every_reader() -> None:
+    """A Tensor, a tensor-engine model's input and a weight read from a model file say
+    which row lengths they met, as `fit` does."""
+    from autograd import Tensor
+    from mlp.architecture import ModelFormatError, as_float_array
+
+    lengths = r"\(rows of different lengths: 1, 2, 3, 4, 5, \.\.\.\)$"
+    with pytest.raises(TypeError, match=r"^Tensor needs a rectangular array of real numbers "
+                                        + lengths):
+        Tensor([[1.0] * k for k in range(1, 8)])
+    with pytest.raises(TypeError, match=r"^MLP needs a rectangular array of numbers "
+                                        r"\(rows of different lengths: 1, 2\)$"):
+        MLP(2, [3], engine="tensor").predict([[1.0, 2.0], [3.0]])
+    with pytest.raises(ModelFormatError, match=r"^layer 0 W: not a rectangular array of numbers "
+                                               r"\(rows of different lengths: 1, 2\)$"):
+        as_float_array([[1.0, 2.0], [3.0]], "layer 0 W")
 
 
 def test_progress_bar_can_be_forced(capsys: pytest.CaptureFixture[str]) -> None:
