@@ -52,11 +52,9 @@ def demo_data(seed: int) -> tuple[list[list[float]], list[int]]:
 
 
 def initial_weights(config: IrisConfig, seed: int) -> list[list[list[float]]]:
-    """The demo's initial weights, each row a neuron's weights and then its bias."""
-    model = MLP(4, [*config.hidden, 3], activation=config.activation, output=config.output,
-                seed=seed)
-    return [[[*w_row, b] for w_row, b in zip(w.tolist(), b.tolist())]
-            for w, b in model.get_weights()]
+    """The demo's initial weights, laid out as `model_weights` lays them out."""
+    return model_weights(MLP(4, [*config.hidden, 3], activation=config.activation,
+                             output=config.output, seed=seed))
 
 
 def handwritten_training(config: IrisConfig, seed: int):
@@ -100,6 +98,7 @@ def handwritten_training(config: IrisConfig, seed: int):
 
 
 def model_weights(model: MLP) -> list[list[list[float]]]:
+    """Per layer, a row per neuron: its weights, then its bias."""
     return [[[*w_row, b] for w_row, b in zip(w.tolist(), b.tolist())]
             for w, b in model.get_weights()]
 
