@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 
+from autograd.state import all_finite
 from mlp.architecture import (
     DTYPES,
     ENGINES,
@@ -78,13 +79,12 @@ _Model = TypeVar("_Model", bound="MLP")
 
 def _check_finite(data: np.ndarray, owner: str) -> None:
     """Refuse numbers with NaN or infinity: predictions from them would mean nothing."""
-    if data.dtype.kind != "f":
+    if data.dtype.kind != "f" or all_finite(data):
         return
-    finite = np.isfinite(data)
-    if not finite.all():
-        where = f" (sample {int(np.argmin(finite.all(axis=-1)))})" if data.ndim == 2 else ""
-        raise ValueError(f"{owner} input contains NaN or infinity{where}; inputs must be "
-                         f"finite numbers")
+    where = (f" (sample {int(np.argmin(np.isfinite(data).all(axis=-1)))})"
+             if data.ndim == 2 else "")
+    raise ValueError(f"{owner} input contains NaN or infinity{where}; inputs must be "
+                     f"finite numbers")
 
 
 def _activation_from_nonlin(nonlin: object, activation: object) -> object:

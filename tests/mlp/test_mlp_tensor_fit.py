@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograd.state import all_finite
 from mlp import MLP, evaluate, fit
 from mlp.losses import LOSSES
-from mlp.train import _all_finite
 
 
 def _blobs(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -71,15 +71,15 @@ def test_large_finite_numbers_whose_sum_overflows_count_as_finite() -> None:
     huge = np.full((6, 4), np.finfo(np.float32).max, dtype=np.float32)
     with np.errstate(over="ignore"):
         assert np.isinf(np.add.reduce(huge, axis=None))  # the sum alone cannot tell
-    assert _all_finite(huge)
+    assert all_finite(huge)
     for bad in (np.inf, -np.inf, np.nan):
         spoiled = huge.copy()
         spoiled[3, 1] = bad
-        assert not _all_finite(spoiled)
-        assert not _all_finite(spoiled.astype(np.float64))
+        assert not all_finite(spoiled)
+        assert not all_finite(spoiled.astype(np.float64))
     both = np.zeros((3, 3))
     both[0, 0], both[1, 1] = np.inf, -np.inf  # their sum is NaN
-    assert not _all_finite(both) and _all_finite(np.zeros((3, 3)))
+    assert not all_finite(both) and all_finite(np.zeros((3, 3)))
     X, y = _blobs(12)
     X[0, 0], X[1, 1] = np.inf, -np.inf
     with pytest.raises(ValueError, match="NaN or infinity"):

@@ -365,3 +365,18 @@ def test_an_interrupt_without_early_stopping_leaves_the_last_whole_step() -> Non
     with pytest.raises(KeyboardInterrupt):
         fit(model, X, y, loss=loss, optimizer="sgd", epochs=3, batch_size=10, progress=False)
     assert _same(model.get_weights(), calls[3]) and not _same(calls[3], start)
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_predicting_from_nan_or_infinity_names_the_sample(engine: str) -> None:
+    model = MLP(2, [3], seed=0, engine=engine)
+    X = np.zeros((4, 2))
+    assert model.predict(X).shape == (4,)
+    for bad in (np.nan, np.inf, -np.inf):
+        X[2, 1] = bad
+        with pytest.raises(ValueError, match=r"^MLP input contains NaN or infinity \(sample 2\)"):
+            model.predict(X)
+    huge = np.full((5, 2), 4e307)  # finite, though their sum overflows to inf
+    with np.errstate(over="ignore"):
+        assert np.isinf(huge.sum())
+    assert model.predict(huge).shape == (5,)
